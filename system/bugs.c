@@ -1,0 +1,32 @@
+/*
+ * bugs.c: the table of bug switches, see bugs.h.
+ */
+#include "bugs.h"
+
+#include <string.h>
+
+static const struct ks_bug_info bug_table[] = {
+    {KS_BUG_FIXTURE_PING_SKIP_FSYNC, "fixture_ping_skip_fsync", "ping_durable_counter",
+     "world_crash_restart.scn",
+     "the ping fixture reports its counter durable without calling fsync"},
+    {KS_BUG_FIXTURE_ECHO_REORDER, "fixture_echo_reorder", "ping_in_order", "world_pingecho.scn",
+     "the echo fixture swaps two consecutive replies on a connection"},
+};
+_Static_assert(KS_ARRAY_COUNT(bug_table) == KS_BUG_COUNT, "one entry per switch");
+
+const struct ks_bug_info *ks_bug_table(uint32_t *count_out)
+{
+    for (uint32_t i = 0; i < KS_ARRAY_COUNT(bug_table); i++)
+        KS_ASSERT(bug_table[i].bug == (enum ks_bug)i);
+    *count_out = KS_ARRAY_COUNT(bug_table);
+    return bug_table;
+}
+
+const struct ks_bug_info *ks_bug_find(const char *name)
+{
+    for (uint32_t i = 0; i < KS_ARRAY_COUNT(bug_table); i++) {
+        if (strcmp(bug_table[i].name, name) == 0)
+            return &bug_table[i];
+    }
+    return NULL;
+}

@@ -1,0 +1,34 @@
+/*
+ * bugs.h: the named bug switches. Each one plants a known mistake (often one that
+ * Kafka itself once had) behind env_bug(env, KS_BUG_...), off by default; each names
+ * the invariant that must catch it. `ksim bugs` lists them; `ksim run --bug NAME`
+ * turns one on; the tests show the harness catching every one.
+ */
+#ifndef KS_BUGS_H
+#define KS_BUGS_H
+
+#include "ks.h"
+
+enum ks_bug {
+    /* The world's ping fixture claims its counter is synced without fsync. */
+    KS_BUG_FIXTURE_PING_SKIP_FSYNC,
+    /* The world's echo fixture swaps two consecutive replies. */
+    KS_BUG_FIXTURE_ECHO_REORDER,
+    KS_BUG_COUNT,
+};
+_Static_assert(KS_BUG_COUNT <= 64, "bug switches live in a 64-bit mask");
+
+struct ks_bug_info {
+    enum ks_bug bug;
+    const char *name;      /* what --bug takes */
+    const char *invariant; /* the invariant that must catch it */
+    const char *scenario;  /* a scenario (under scenarios/) in which it is caught */
+    const char *summary;
+};
+
+/* Every switch, in enum order. */
+const struct ks_bug_info *ks_bug_table(uint32_t *count_out);
+/* The switch called name, or NULL. */
+const struct ks_bug_info *ks_bug_find(const char *name);
+
+#endif
