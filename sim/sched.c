@@ -160,7 +160,7 @@ sched_event_id sched_after(struct sched *sched, uint64_t delay_ns, sched_fn fn, 
     return sched_at(sched, sched->now_ns + delay_ns, fn, ctx, arg);
 }
 
-bool sched_cancel(struct sched *sched, sched_event_id id)
+bool sched_cancel(struct sched *sched, sched_event_id id, void **ctx_out)
 {
     if (id == 0)
         return false;
@@ -173,6 +173,8 @@ bool sched_cancel(struct sched *sched, sched_event_id id)
     if (!sl->live || sl->generation != generation)
         return false;
     sl->live = false; /* the heap entry is dropped when popped */
+    if (ctx_out != NULL)
+        *ctx_out = sl->ctx;
     KS_ASSERT(sched->live_count > 0);
     sched->live_count--;
     return true;
@@ -205,4 +207,18 @@ bool sched_step(struct sched *sched, uint64_t until_ns)
     if (until_ns > sched->now_ns && until_ns != UINT64_MAX)
         sched->now_ns = until_ns;
     return false;
+}
+
+void sched_drain(struct sched *sched, sched_fn drop)
+{
+    while (sched->heap_count > 0) {
+        struct sched_entry e = heap_pop(sched);
+        struct sched_slot *sl = &sched->slots[e.slot];
+        if (sl->live) {
+            sched->live_count--;
+            drop(sl->ctx, sl->arg);
+        }
+        slot_release(sched, e.slot);
+    }
+    KS_ASSERT(sched->live_count == 0);
 }

@@ -34,8 +34,13 @@ sched_event_id sched_at(struct sched *sched, uint64_t time_ns, sched_fn fn, void
 sched_event_id sched_after(struct sched *sched, uint64_t delay_ns, sched_fn fn, void *ctx,
                            uint64_t arg);
 
-/* Cancel a pending event; true when it was pending. */
-bool sched_cancel(struct sched *sched, sched_event_id id);
+/* Cancel a pending event; true when it was pending. When ctx_out is not NULL it gets
+ * the event's context, so the caller can free what it owned. */
+bool sched_cancel(struct sched *sched, sched_event_id id, void **ctx_out);
+
+/* Cancel every pending event, calling drop(ctx, arg) for each in (time, sequence)
+ * order so that owners can free their contexts. */
+void sched_drain(struct sched *sched, sched_fn drop);
 
 /* Run the next event if its time is <= until_ns: advances virtual time to it. Returns
  * false (and sets now to until_ns) when no event is due by then. */

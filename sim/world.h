@@ -13,7 +13,7 @@
  * each direction's bytes arrive after a latency drawn per link, never before earlier
  * bytes of the same direction. Faults show up as delays, breaks and refused connects:
  *  - connecting to a node that is not running, or to a port nobody listens on, is
- *    refused at once (KS_ERR_REFUSED);
+ *    refused after one round trip, without waiting for a timeout (KS_ERR_REFUSED);
  *  - a two-way partition breaks every connection crossing it (both ends get
  *    on_closed with KS_ERR_CLOSED after a link latency) and makes connects across it
  *    time out (KS_ERR_TIMED_OUT after connect_timeout_ns);
