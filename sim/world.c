@@ -680,17 +680,22 @@ static void msg_local(struct world *w, struct world_conn *c, int to_side, enum w
     msg_schedule(w, m, world_now_ns(w) + delay_ns);
 }
 
-/* Break a connection: what is in flight is lost; each live end hears of it after a
- * link latency. */
-static void conn_break(struct world *w, struct world_conn *c)
+/* Break a connection: what is in flight is lost; each open end hears of it after a
+ * link latency. A connect still under way fails: after a link latency when the peer
+ * is gone (a reset), after the connect timeout when a partition ate its packets. */
+static void conn_break(struct world *w, struct world_conn *c, bool partition)
 {
     if (c->broken)
         return;
     c->broken = true;
     for (int side = 0; side < 2; side++) {
-        if (c->end[side] != END_GONE)
-            msg_local(w, c, side, MSG_BREAK, KS_ERR_CLOSED,
-                      link_latency_ns(w, c->node[1 - side], c->node[side]));
+        uint64_t latency = link_latency_ns(w, c->node[1 - side], c->node[side]);
+        if (c->end[side] == END_OPEN)
+            msg_local(w, c, side, MSG_BREAK, KS_ERR_CLOSED, latency);
+        else if (c->end[side] == END_CONNECTING && side == 0 && partition)
+            msg_local(w, c, side, MSG_TIMEOUT, KS_ERR_TIMED_OUT, w->config.connect_timeout_ns);
+        else if (c->end[side] == END_CONNECTING && side == 0)
+            msg_local(w, c, side, MSG_BREAK, KS_ERR_CLOSED, latency);
     }
 }
 
@@ -939,7 +944,7 @@ static void node_drop_conns(struct world *w, int node, bool graceful)
             if (graceful && c->end[1 - side] != END_GONE)
                 msg_send(w, c, 1 - side, msg_new(MSG_FIN, KS_OK, NULL, 0));
             else
-                conn_break(w, c);
+                conn_break(w, c, false);
             conn_maybe_free(w, c);
             c = w->conns[i].conn;
         }
@@ -974,7 +979,7 @@ void world_partition(struct world *world, const int *from, uint32_t from_count, 
     for (uint32_t i = 0; i < world->conn_slots; i++) {
         struct world_conn *c = world->conns[i].conn;
         if (c != NULL && world_link_blocked(world, c->node[0], c->node[1]))
-            conn_break(world, c);
+            conn_break(world, c, true);
     }
 }
 
@@ -1026,7 +1031,7 @@ uint32_t world_link_break(struct world *world, int a, int b)
         if (c == NULL || c->broken)
             continue;
         if ((c->node[0] == a && c->node[1] == b) || (c->node[0] == b && c->node[1] == a)) {
-            conn_break(world, c);
+            conn_break(world, c, false);
             broken++;
         }
     }
