@@ -102,6 +102,8 @@ struct world_timer {
 struct world_link_latency {
     int from, to;
     uint64_t ns_min, ns_max;
+    uint32_t tail_ppm;
+    uint64_t tail_ns_max;
 };
 
 struct world_conn_slot {
@@ -615,17 +617,23 @@ static void conn_end_gone(struct world *w, struct world_conn *c, int side)
     c->end[side] = END_GONE;
 }
 
+static const struct world_link_latency *link_override(const struct world *w, int from, int to)
+{
+    for (uint32_t i = 0; i < w->override_count; i++) {
+        if (w->overrides[i].from == from && w->overrides[i].to == to)
+            return &w->overrides[i];
+    }
+    return NULL;
+}
+
 static uint64_t link_latency_ns(struct world *w, int from, int to)
 {
-    uint64_t lo = w->config.link_latency_ns_min, hi = w->config.link_latency_ns_max;
-    for (uint32_t i = 0; i < w->override_count; i++) {
-        const struct world_link_latency *o = &w->overrides[i];
-        if (o->from == from && o->to == to) {
-            lo = o->ns_min;
-            hi = o->ns_max;
-            break;
-        }
-    }
+    struct world_link_latency l = {from, to, w->config.link_latency_ns_min,
+                                   w->config.link_latency_ns_max, w->config.link_tail_ppm,
+                                   w->config.link_tail_ns_max};
+    const struct world_link_latency *o = link_override(w, from, to);
+    if (o != NULL)
+        l = *o;
     size_t slot = (size_t)from * WORLD_NODES_MAX + (size_t)to;
     if (w->link_rng[slot] == NULL) {
         char name[2 * WORLD_NODE_NAME_BYTES_MAX + 16];
@@ -633,7 +641,10 @@ static uint64_t link_latency_ns(struct world *w, int from, int to)
         w->link_rng[slot] = ks_alloc(sizeof(struct rng));
         rng_derive(w->link_rng[slot], w->config.seed, name);
     }
-    return rng_between(w->link_rng[slot], lo, hi);
+    struct rng *r = w->link_rng[slot];
+    if (l.tail_ppm > 0 && l.tail_ns_max > l.ns_max && rng_chance_ppm(r, l.tail_ppm))
+        return rng_between(r, l.ns_max, l.tail_ns_max);
+    return rng_between(r, l.ns_min, l.ns_max);
 }
 
 static void world_msg_fire(void *ctx, uint64_t arg);
@@ -1001,25 +1012,46 @@ void world_heal(struct world *world)
     }
 }
 
+/* The override of a link, created from the world's defaults on first use. */
+static struct world_link_latency *link_override_take(struct world *w, int from, int to)
+{
+    node_at(w, from);
+    node_at(w, to);
+    struct world_link_latency *o = (struct world_link_latency *)link_override(w, from, to);
+    if (o != NULL)
+        return o;
+    KS_ASSERT(w->override_count < WORLD_LINK_OVERRIDES_MAX);
+    o = &w->overrides[w->override_count++];
+    *o = (struct world_link_latency){from,
+                                     to,
+                                     w->config.link_latency_ns_min,
+                                     w->config.link_latency_ns_max,
+                                     w->config.link_tail_ppm,
+                                     w->config.link_tail_ns_max};
+    return o;
+}
+
 void world_link_latency_set(struct world *world, int from, int to, uint64_t ns_min,
                             uint64_t ns_max, bool both)
 {
     KS_ASSERT(ns_min <= ns_max);
     for (int dir = 0; dir < (both ? 2 : 1); dir++) {
-        int f = dir == 0 ? from : to, t = dir == 0 ? to : from;
-        struct world_link_latency *o = NULL;
-        for (uint32_t i = 0; i < world->override_count && o == NULL; i++) {
-            if (world->overrides[i].from == f && world->overrides[i].to == t)
-                o = &world->overrides[i];
-        }
-        if (o == NULL) {
-            KS_ASSERT(world->override_count < WORLD_LINK_OVERRIDES_MAX);
-            o = &world->overrides[world->override_count++];
-        }
-        o->from = f;
-        o->to = t;
+        struct world_link_latency *o =
+            link_override_take(world, dir == 0 ? from : to, dir == 0 ? to : from);
         o->ns_min = ns_min;
         o->ns_max = ns_max;
+    }
+}
+
+void world_link_tail_set(struct world *world, int from, int to, uint32_t tail_ppm,
+                         uint64_t tail_ns_max, bool both)
+{
+    KS_ASSERT(tail_ppm <= 1000000u);
+    for (int dir = 0; dir < (both ? 2 : 1); dir++) {
+        struct world_link_latency *o =
+            link_override_take(world, dir == 0 ? from : to, dir == 0 ? to : from);
+        o->tail_ppm = tail_ppm;
+        o->tail_ns_max = tail_ns_max;
     }
 }
 

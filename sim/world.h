@@ -10,7 +10,8 @@
  * function) and started again from what its disk holds.
  *
  * Network: TCP-like connections between nodes, ordered and reliable while they live;
- * each direction's bytes arrive after a latency drawn per link, never before earlier
+ * each direction's bytes arrive after a latency drawn per link (uniform in [min, max],
+ * with an optional long tail: rare draws up to a tail maximum), never before earlier
  * bytes of the same direction. Faults show up as delays, breaks and refused connects:
  *  - connecting to a node that is not running, or to a port nobody listens on, is
  *    refused after one round trip, without waiting for a timeout (KS_ERR_REFUSED);
@@ -80,6 +81,8 @@ struct world_config {
     env_bug_mask bugs;
     uint64_t link_latency_ns_min; /* default for every link */
     uint64_t link_latency_ns_max;
+    uint32_t link_tail_ppm;       /* odds that a message takes the long tail instead */
+    uint64_t link_tail_ns_max;    /* the tail: uniform in [latency max, this] */
     uint64_t connect_timeout_ns;  /* how long a connect into a partition waits */
     int64_t wall_epoch_ms;        /* wall clock at virtual time 0, before offsets */
     uint32_t buggify_ppm;         /* odds that an enabled BUGGIFY site fires; 0 = off */
@@ -140,6 +143,10 @@ bool world_link_blocked(const struct world *world, int from, int to);
 /* Latency range of the link from a to b (both directions when both is true). */
 void world_link_latency_set(struct world *world, int from, int to, uint64_t ns_min,
                             uint64_t ns_max, bool both);
+/* Long tail of the link from a to b: with odds tail_ppm a message's latency is drawn
+ * in [ns_max of the link, tail_ns_max] instead (a congested switch, a retransmit). */
+void world_link_tail_set(struct world *world, int from, int to, uint32_t tail_ppm,
+                         uint64_t tail_ns_max, bool both);
 /* Break every connection between a and b now (both ends see KS_ERR_CLOSED). */
 uint32_t world_link_break(struct world *world, int a, int b);
 

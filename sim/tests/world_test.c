@@ -194,6 +194,44 @@ static void test_connect_refused_when_down_and_timeout_across_partition(void **s
     world_destroy(w);
 }
 
+/* Connect time is one latency each way: the link's distribution shows through it. */
+static uint64_t connect_time_ns(uint64_t seed, uint32_t tail_ppm)
+{
+    struct world_config config;
+    world_config_default(&config, seed);
+    struct world *w = world_create(&config);
+    int echo = world_node_add(w, "echo1", &fixture_echo_type, NULL);
+    assert_int_equal(world_node_start(w, echo), KS_OK);
+    struct props props;
+    props_init(&props);
+    assert_int_equal(props_set(&props, "target", "echo1"), KS_OK);
+    int probe = world_node_add(w, "probe", &probe_type, &props);
+    props_free(&props);
+    world_link_latency_set(w, probe, echo, 7 * MS, 7 * MS, true);
+    world_link_tail_set(w, probe, echo, tail_ppm, 50 * MS, true);
+    assert_int_equal(world_node_start(w, probe), KS_OK);
+    world_run_until(w, 1000 * MS, UINT64_MAX);
+    struct probe *pr = world_node_impl(w, probe);
+    assert_true(pr->opened);
+    assert_int_equal(pr->open_err, KS_OK);
+    uint64_t t = pr->opened_at_ns;
+    world_destroy(w);
+    return t;
+}
+
+static void test_link_latency_distribution(void **state)
+{
+    for (uint64_t seed = 1; seed <= 5; seed++)
+        assert_int_equal(connect_time_ns(seed, 0), 14 * MS);
+    bool varied = false;
+    for (uint64_t seed = 1; seed <= 5; seed++) {
+        uint64_t t = connect_time_ns(seed, 1000000);
+        assert_true(t >= 14 * MS && t <= 100 * MS);
+        varied |= t != 14 * MS;
+    }
+    assert_true(varied);
+}
+
 static void test_crash_loses_unsynced_keeps_synced(void **state)
 {
     struct pair p = pair_new(5, 0);
@@ -294,6 +332,7 @@ int main(void)
         cmocka_unit_test(test_two_way_partition_breaks_and_heal_reconnects),
         cmocka_unit_test(test_one_way_partition_holds_then_delivers),
         cmocka_unit_test(test_connect_refused_when_down_and_timeout_across_partition),
+        cmocka_unit_test(test_link_latency_distribution),
         cmocka_unit_test(test_crash_loses_unsynced_keeps_synced),
         cmocka_unit_test(test_clean_stop_keeps_everything),
         cmocka_unit_test(test_skip_fsync_bug_loses_claimed_counts),
