@@ -483,8 +483,9 @@ static uint8_t *writer_take(struct wire_writer *w, uint32_t n)
     return p;
 }
 
-static void writer_fail(struct wire_writer *w, enum ks_err err)
+void wire_writer_fail(struct wire_writer *w, enum ks_err err)
 {
+    KS_ASSERT(err != KS_OK);
     if (w->err == KS_OK)
         w->err = err;
 }
@@ -589,7 +590,7 @@ void wire_write_raw(struct wire_writer *w, const void *bytes, uint32_t n)
 static bool writer_string_ok(struct wire_writer *w, struct wire_string s, bool nullable)
 {
     if ((wire_string_is_null(s) && !nullable) || s.length > (int32_t)WIRE_STRING_LENGTH_MAX) {
-        writer_fail(w, KS_ERR_INVALID);
+        wire_writer_fail(w, KS_ERR_INVALID);
         return false;
     }
     return true;
@@ -641,7 +642,7 @@ void wire_write_flex_nullable_string(struct wire_writer *w, bool flexible, struc
 static void writer_bytes(struct wire_writer *w, struct wire_bytes b, bool nullable, bool compact)
 {
     if ((b.size_bytes < 0 && !nullable) || b.size_bytes > (int64_t)WIRE_BYTES_SIZE_MAX) {
-        writer_fail(w, KS_ERR_INVALID);
+        wire_writer_fail(w, KS_ERR_INVALID);
         return;
     }
     int32_t size_bytes = b.size_bytes < 0 ? -1 : b.size_bytes;
@@ -681,7 +682,7 @@ void wire_write_flex_bytes(struct wire_writer *w, bool flexible, struct wire_byt
 static void writer_count(struct wire_writer *w, int32_t count, bool nullable, bool compact)
 {
     if (count < -1 || (count == -1 && !nullable)) {
-        writer_fail(w, KS_ERR_INVALID);
+        wire_writer_fail(w, KS_ERR_INVALID);
         return;
     }
     if (compact)
@@ -728,7 +729,7 @@ void wire_write_empty_tagged_fields(struct wire_writer *w)
 void wire_write_tagged_field(struct wire_writer *w, uint32_t tag, const struct wire_writer *field)
 {
     if (field->err != KS_OK) {
-        writer_fail(w, field->err);
+        wire_writer_fail(w, field->err);
         return;
     }
     wire_write_uvarint(w, tag);

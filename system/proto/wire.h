@@ -148,6 +148,8 @@ void wire_skip_tagged_fields(struct wire_reader *r);
 void wire_writer_init(struct wire_writer *w);
 void wire_writer_free(struct wire_writer *w);
 void wire_writer_reset(struct wire_writer *w); /* empty again, keeps capacity, clears err */
+/* Marks the writer failed (first error wins): a value the version cannot carry. */
+void wire_writer_fail(struct wire_writer *w, enum ks_err err);
 /* Hands the buffer to the caller (free() it); the writer is empty again. */
 uint8_t *wire_writer_release(struct wire_writer *w, uint32_t *size_bytes);
 
