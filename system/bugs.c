@@ -11,6 +11,13 @@ static const struct ks_bug_info bug_table[] = {
      "the ping fixture reports its counter durable without calling fsync"},
     {KS_BUG_FIXTURE_ECHO_REORDER, "fixture_echo_reorder", "ping_in_order", "world_pingecho.scn",
      "the echo fixture swaps two consecutive replies on a connection"},
+    {KS_BUG_LOG_SKIP_RECOVERY_CRC, "log_skip_recovery_crc", "log_recovered_batches_valid",
+     "log_crash_recovery.scn", "log recovery keeps a batch whose CRC does not match"},
+    {KS_BUG_LOG_RETENTION_DELETES_ACTIVE, "log_retention_deletes_active",
+     "log_retention_keeps_unexpired", "log_retention.scn",
+     "retention deletes the active segment with records that have not expired"},
+    {KS_BUG_CLEANER_DROPS_LATEST, "cleaner_drops_latest", "log_latest_value_per_key",
+     "log_compaction.scn", "the cleaner keeps the first value of a key instead of the last"},
 };
 _Static_assert(KS_ARRAY_COUNT(bug_table) == KS_BUG_COUNT, "one entry per switch");
 

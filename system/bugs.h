@@ -14,6 +14,12 @@ enum ks_bug {
     KS_BUG_FIXTURE_PING_SKIP_FSYNC,
     /* The world's echo fixture swaps two consecutive replies. */
     KS_BUG_FIXTURE_ECHO_REORDER,
+    /* Log recovery accepts a batch whose CRC does not match (seg.c). */
+    KS_BUG_LOG_SKIP_RECOVERY_CRC,
+    /* Retention treats the active segment as expired, deleting unexpired records. */
+    KS_BUG_LOG_RETENTION_DELETES_ACTIVE,
+    /* The cleaner keeps the first value of a key instead of the last. */
+    KS_BUG_CLEANER_DROPS_LATEST,
     KS_BUG_COUNT,
 };
 _Static_assert(KS_BUG_COUNT <= 64, "bug switches live in a 64-bit mask");
