@@ -581,7 +581,14 @@ static int fault_partition_sides(struct faults_state *st, struct world *world, b
     }
     if (count > 0)
         in_side[ids[rng_below(&st->rng, count)]] = true; /* never empty */
-    for (uint32_t i = 0; i < world_node_count(world) && i < SCN_NODES_MAX; i++) {
+    uint32_t world_count = world_node_count(world);
+    KS_ASSERT(world_count <= SCN_NODES_MAX);
+    uint32_t in_count = 0;
+    for (uint32_t i = 0; i < world_count; i++)
+        in_count += in_side[i] ? 1u : 0u;
+    if (count > 1 && in_count == world_count)
+        in_side[ids[rng_below(&st->rng, count)]] = false; /* never everyone */
+    for (uint32_t i = 0; i < world_count; i++) {
         if (in_side[i])
             side[side_count++] = (int)i;
         else
