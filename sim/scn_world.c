@@ -256,8 +256,10 @@ static bool latency_parse(struct scn_parser *p, void **args_out)
     bool second = false;
     if (!node_sets_parse(p, &a->from, &a->to, &a->one_way, &second))
         return false;
+    struct scn_token t;
     if (!second)
-        return scn_fail(p, NULL, "expected '|' or '->' and the nodes on the other side");
+        return scn_fail(p, scn_peek(p, &t) ? &t : NULL,
+                        "expected '|' or '->' and the nodes on the other side");
     return scn_duration_range(p, "a latency such as 1ms..5ms", &a->ns_min, &a->ns_max) &&
            scn_end(p);
 }
