@@ -254,10 +254,13 @@ static void ping_progress_check(void *state, struct inv_check *check)
         uint32_t incarnation = world_node_incarnation(world, (int)i);
         if (m->incarnation_seen[i] == incarnation && m->disturbed_seen_ns[i] == disturbed_ns)
             continue;
+        /* A start opens the window now; a disturbance when it happened. */
+        bool started = m->incarnation_seen[i] != incarnation;
         m->incarnation_seen[i] = incarnation;
         m->disturbed_seen_ns[i] = disturbed_ns;
-        m->window_start_ns[i] = world_now_ns(world);
+        m->window_start_ns[i] = started ? world_now_ns(world) : disturbed_ns;
         m->window_acked[i] = status.acked;
+        KS_ASSERT(m->window_start_ns[i] <= world_now_ns(world));
     }
 }
 
