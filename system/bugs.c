@@ -18,6 +18,14 @@ static const struct ks_bug_info bug_table[] = {
      "retention deletes the active segment with records that have not expired"},
     {KS_BUG_CLEANER_DROPS_LATEST, "cleaner_drops_latest", "log_latest_value_per_key",
      "log_compaction.scn", "the cleaner keeps the first value of a key instead of the last"},
+    {KS_BUG_RAFT_VOTE_NOT_PERSISTED, "raft_vote_not_persisted", "raft_one_leader_per_epoch",
+     "raft_vote_crash.scn", "a voter replies to a Vote before writing quorum-state"},
+    {KS_BUG_RAFT_NO_CHECK_QUORUM, "raft_no_check_quorum", "raft_partitioned_leader_resigns",
+     "raft_leader_isolated.scn", "a leader cut off from the majority keeps leading (KAFKA-15489)"},
+    {KS_BUG_RAFT_HW_FROM_MINORITY, "raft_hw_from_minority", "raft_committed_never_lost",
+     "raft_leader_isolated.scn", "the high watermark advances with one voter fewer than a majority"},
+    {KS_BUG_RAFT_VOTE_WITHOUT_LOG_CHECK, "raft_vote_without_log_check", "raft_committed_never_lost",
+     "raft_leader_crash.scn", "a voter grants a vote to a candidate whose log is behind its own"},
 };
 _Static_assert(KS_ARRAY_COUNT(bug_table) == KS_BUG_COUNT, "one entry per switch");
 

@@ -20,6 +20,15 @@ enum ks_bug {
     KS_BUG_LOG_RETENTION_DELETES_ACTIVE,
     /* The cleaner keeps the first value of a key instead of the last. */
     KS_BUG_CLEANER_DROPS_LATEST,
+    /* A voter replies to a Vote before persisting it (raft.c): after a crash it can
+     * vote twice in one epoch, electing two leaders. */
+    KS_BUG_RAFT_VOTE_NOT_PERSISTED,
+    /* A leader never checks that a majority still fetches (KAFKA-15489 split brain). */
+    KS_BUG_RAFT_NO_CHECK_QUORUM,
+    /* The leader's high watermark counts one voter fewer than a majority. */
+    KS_BUG_RAFT_HW_FROM_MINORITY,
+    /* A voter grants votes without checking the candidate's log is up to date. */
+    KS_BUG_RAFT_VOTE_WITHOUT_LOG_CHECK,
     KS_BUG_COUNT,
 };
 _Static_assert(KS_BUG_COUNT <= 64, "bug switches live in a 64-bit mask");
