@@ -1584,6 +1584,57 @@ static enum ks_err posix_dir_list(struct env *base, const char *path, env_dir_en
     return KS_OK;
 }
 
+/* ---- Benchmark baseline ---------------------------------------------------------- */
+
+/* write(2) all of bytes at the file's position. */
+static enum ks_err bench_write_all(int fd, const uint8_t *bytes, uint32_t size_bytes)
+{
+    uint32_t done = 0;
+    for (uint32_t call = 0; done < size_bytes; call++) {
+        if (call == POSIX_IO_CALLS_MAX)
+            return KS_ERR_IO;
+        ssize_t n = write(fd, bytes + done, size_bytes - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return posix_err_from_errno(errno);
+        done += (uint32_t)n;
+    }
+    KS_ASSERT(done == size_bytes);
+    return KS_OK;
+}
+
+enum ks_err posix_bench_plain_write(struct posix_env *env, const char *path, const uint8_t *chunk,
+                                    uint32_t chunk_bytes, uint64_t total_bytes,
+                                    uint64_t sync_every_bytes, uint64_t *elapsed_ns_out)
+{
+    KS_ASSERT(env != NULL && elapsed_ns_out != NULL);
+    if (!path_valid(path) || path[0] == '\0' || chunk == NULL || chunk_bytes == 0)
+        return KS_ERR_INVALID;
+    uint64_t start = posix_loop_mono_ns();
+    int fd = openat(env->dir_fd, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return posix_err_from_errno(errno);
+    enum ks_err err = KS_OK;
+    uint64_t written = 0, synced = 0;
+    while (err == KS_OK && written < total_bytes) { /* bounded: total_bytes / chunk_bytes */
+        uint64_t left = total_bytes - written;
+        uint32_t size = left < chunk_bytes ? (uint32_t)left : chunk_bytes;
+        err = bench_write_all(fd, chunk, size);
+        written += size;
+        if (err == KS_OK && sync_every_bytes != 0 && written - synced >= sync_every_bytes) {
+            err = fd_sync(fd);
+            synced = written;
+        }
+    }
+    if (err == KS_OK && synced < written)
+        err = fd_sync(fd);
+    fd_close(fd);
+    *elapsed_ns_out = posix_loop_mono_ns() - start;
+    KS_ASSERT(err != KS_OK || written == total_bytes);
+    return err;
+}
+
 /* ---- Signals ------------------------------------------------------------------- */
 
 static void signal_on_event(struct posix_loop *loop, struct posix_signal *s)

@@ -153,6 +153,19 @@ uint32_t posix_env_conn_count(const struct posix_env *env);
 /* Timers pending for the env (its own and the env's internal ones). */
 uint32_t posix_env_timer_count(const struct posix_env *env);
 
+/*
+ * A baseline for file benchmarks (issue 3's append benchmark compares against it):
+ * create or truncate `path` under the env's data directory, write total_bytes there
+ * with plain sequential write(2) calls of `chunk` (repeated), fsync every
+ * sync_every_bytes (0: once at the end), close, and report the CLOCK_MONOTONIC time
+ * it all took. The file stays; delete it with env_path_delete. Errors as env.h's
+ * file calls.
+ */
+KS_MUST_CHECK enum ks_err posix_bench_plain_write(struct posix_env *env, const char *path,
+                                                  const uint8_t *chunk, uint32_t chunk_bytes,
+                                                  uint64_t total_bytes, uint64_t sync_every_bytes,
+                                                  uint64_t *elapsed_ns_out);
+
 /* The error an errno value stands for: ENOENT and ENOTDIR KS_ERR_NOT_FOUND, EEXIST
  * KS_ERR_EXISTS, ENOSPC and EDQUOT KS_ERR_NO_SPACE, ENOTEMPTY, EISDIR and EINVAL
  * KS_ERR_INVALID, EMFILE and ENFILE KS_ERR_TOO_MANY, ECONNREFUSED KS_ERR_REFUSED,

@@ -932,6 +932,31 @@ static void test_file_errors_and_paths(void **state)
     env_free(f, pe);
 }
 
+static void test_bench_plain_write(void **state)
+{
+    struct fixture *f = *state;
+    struct posix_env *pe = env_new(f, "bench", 1);
+    struct env *env = posix_env_base(pe);
+    uint8_t chunk[1000];
+    memset(chunk, 0xab, sizeof(chunk));
+    uint64_t elapsed_ns = 0;
+    assert_int_equal(
+        posix_bench_plain_write(pe, "plain", chunk, sizeof(chunk), 10500, 4000, &elapsed_ns),
+        KS_OK);
+    assert_true(elapsed_ns > 0);
+    env_file_id file = 0;
+    assert_int_equal(env_file_open(env, "plain", 0, &file), KS_OK);
+    uint64_t size = 0;
+    assert_int_equal(env_file_size(env, file, &size), KS_OK);
+    assert_int_equal(size, 10500);
+    env_file_close(env, file);
+    assert_int_equal(posix_bench_plain_write(pe, "../x", chunk, 1, 1, 0, &elapsed_ns),
+                     KS_ERR_INVALID);
+    assert_int_equal(posix_bench_plain_write(pe, "no/dir", chunk, 1, 1, 0, &elapsed_ns),
+                     KS_ERR_NOT_FOUND);
+    env_free(f, pe);
+}
+
 static void test_err_from_errno(void **state)
 {
     static const struct {
@@ -1091,6 +1116,7 @@ int main(void)
         T(test_file_write_read_size_truncate_sync),
         T(test_dirs_rename_delete_list),
         T(test_file_errors_and_paths),
+        T(test_bench_plain_write),
         T(test_err_from_errno),
         T(test_create_errors_and_data_dir_create),
         T(test_random_is_seeded),
