@@ -672,7 +672,9 @@ static void list_tree_entry(void *ctx, const char *name, bool is_dir)
 {
     struct list_tree *lt = ctx;
     struct list_tree child = {.disk = lt->disk, .out = lt->out, .depth = lt->depth + 1};
-    snprintf(child.path, sizeof child.path, "%s%s%s", lt->path, lt->path[0] ? "/" : "", name);
+    int n = snprintf(child.path, sizeof child.path, "%s%s%s", lt->path, lt->path[0] ? "/" : "",
+                     name);
+    assert_true(n > 0 && (size_t)n < sizeof child.path);
     text_add(lt->out, child.path);
     text_add(lt->out, is_dir ? "/\n" : "\n");
     if (!is_dir)
