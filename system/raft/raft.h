@@ -1,0 +1,78 @@
+/*
+ * raft.h: a KRaft voter (KIP-595): the quorum state machine with its epochs and
+ * votes, elections with pre-vote (KIP-996), pull replication of the metadata log with
+ * Fetch, the high watermark from a majority, check-quorum (KAFKA-15489) and graceful
+ * resignation with EndQuorumEpoch. Kafka: KafkaRaftClient, QuorumState, LeaderState,
+ * CandidateState, ProspectiveState, FollowerState, UnattachedState, ResignedState.
+ *
+ * Everything between voters goes through raft_net as Kafka wire bytes (Vote,
+ * BeginQuorumEpoch, EndQuorumEpoch, Fetch v13); the log is raft_log; the quorum-state
+ * file is raft_qstate, written before the voter acts on a new epoch, vote or leader.
+ * Driven by env callbacks only; one timer holds the nearest deadline of the state.
+ */
+#ifndef KS_RAFT_H
+#define KS_RAFT_H
+
+#include "system/env.h"
+#include "system/raft/raft_config.h"
+#include "system/raft/raft_log.h"
+
+#define RAFT_TOPIC_NAME "__cluster_metadata"
+#define RAFT_LOG_DIR "__cluster_metadata-0"
+/* Most record bytes one Fetch response carries. */
+#define RAFT_FETCH_BYTES_MAX (64u * 1024u)
+/* A follower whose fetch came back empty waits this long before the next one (the
+ * leader answers at once instead of holding the fetch as Kafka's long poll does). */
+#define RAFT_FETCH_IDLE_WAIT_MS 50u
+/* Largest value the leader's append takes. */
+#define RAFT_APPEND_VALUE_BYTES_MAX 4096u
+
+enum raft_state {
+    RAFT_UNATTACHED,  /* no leader known in this epoch (may have voted) */
+    RAFT_PROSPECTIVE, /* asking for pre-votes before bumping the epoch */
+    RAFT_CANDIDATE,   /* voted for itself in a new epoch, asking for votes */
+    RAFT_LEADER,
+    RAFT_FOLLOWER,
+    RAFT_RESIGNED, /* was leader of this epoch, stepped down */
+    RAFT_FAILED,   /* a disk error: the voter does nothing more (Kafka exits) */
+    RAFT_STATE_COUNT,
+};
+
+const char *raft_state_name(enum raft_state state);
+
+struct raft_status {
+    enum raft_state state;
+    int32_t node_id;
+    int32_t epoch;
+    int32_t leader_id; /* -1 unknown */
+    int32_t voted_id;  /* -1 none */
+    int64_t high_watermark;
+    int64_t log_end_offset;
+    int64_t flushed_offset;
+    uint64_t elections_won;
+    uint64_t truncations;          /* divergences truncated away */
+    uint64_t truncations_below_hw; /* truncations below the high watermark: never in Raft */
+    uint64_t appends;              /* batches this node appended as leader */
+};
+
+struct raft;
+
+/* Opens the log and quorum-state under RAFT_LOG_DIR, listens, and starts as
+ * Unattached (or Follower/Resigned... as quorum-state says). Borrows nothing from
+ * config after return. Errors: disk errors, KS_ERR_BUSY (port taken). */
+KS_MUST_CHECK enum ks_err raft_create(struct env *env, const struct raft_config *config,
+                                      struct raft **out);
+/* Clean shutdown: a leader resigns with EndQuorumEpoch; the log is flushed and
+ * closed. Schedules nothing. */
+void raft_stop(struct raft *raft);
+/* Frees memory only (after raft_stop, or at a crash). */
+void raft_free(struct raft *raft);
+
+void raft_status_get(const struct raft *raft, struct raft_status *out);
+const struct raft_log *raft_log_of(const struct raft *raft);
+
+/* The leader appends one record (value) in its own batch and fsyncs it. Errors:
+ * KS_ERR_NOT_LEADER_OR_FOLLOWER when not leader, disk errors. */
+KS_MUST_CHECK enum ks_err raft_append(struct raft *raft, const uint8_t *value, uint32_t value_size);
+
+#endif

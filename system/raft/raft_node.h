@@ -1,0 +1,29 @@
+/*
+ * raft_node.h: the `controller` node: a KRaft voter (raft.h) started from Kafka
+ * properties (raft_config.h), with a test workload that makes the leader append a
+ * record every `raft.test.append.interval.ms` so that replication is exercised.
+ * Kafka: KafkaRaftManager, the controller process (KafkaRaftServer with
+ * process.roles=controller), minus the controller state machine (issue 4 item 3).
+ *
+ * The four functions have the shapes of struct world_node_type's (sim/world.h);
+ * sim/nodes_raft.c builds the node type from them, so that system/ stays free of sim/.
+ */
+#ifndef KS_RAFT_NODE_H
+#define KS_RAFT_NODE_H
+
+#include "system/env.h"
+#include "system/props.h"
+#include "system/raft/raft.h"
+
+/* Starts (or restarts from disk); NULL on a configuration or disk error. */
+void *raft_node_start(struct env *env, const struct props *config);
+/* Clean shutdown (a leader resigns with EndQuorumEpoch). */
+void raft_node_stop(void *node);
+/* Frees memory without calling env. */
+void raft_node_destroy(void *node);
+void raft_node_describe(void *node, char *buf, size_t buf_bytes);
+
+/* The voter inside a running node (for tests and checkers). */
+struct raft *raft_node_raft(void *node);
+
+#endif
