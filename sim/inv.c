@@ -229,7 +229,8 @@ static void ping_durable_counter_check(void *state, struct inv_check *check)
         uint32_t incarnation = world_node_incarnation(world, (int)i);
         if (m->incarnation_seen[i] != incarnation) {
             m->incarnation_seen[i] = incarnation;
-            if (status.loaded_at_start < m->synced_max[i])
+            /* a node whose disk failed at start loaded nothing and knows it */
+            if (!status.load_failed && status.loaded_at_start < m->synced_max[i])
                 inv_check_report(check, (int)i,
                                  "incarnation %" PRIu32 " loaded %" PRIu64
                                  " from disk, but %" PRIu64 " was reported synced before",

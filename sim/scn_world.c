@@ -640,14 +640,16 @@ static int fault_clock_jump(struct faults_state *st, struct world *world)
     return node;
 }
 
-/* The next 1..3 writes of a running node fail with EIO. */
+/* The next 1..3 calls of one kind (read, write, sync or meta) of a running node fail
+ * with EIO. */
 static int fault_disk_eio(struct faults_state *st, struct world *world)
 {
     int node = faults_pick(st, world, eligible_alive);
     if (node < 0)
         return -1;
+    enum simdisk_op op = (enum simdisk_op)rng_below(&st->rng, SIMDISK_OP_COUNT);
     uint32_t count = (uint32_t)rng_between(&st->rng, 1, 3);
-    simdisk_fail_next(world_node_disk(world, node), SIMDISK_OP_WRITE, count);
+    simdisk_fail_next(world_node_disk(world, node), op, count);
     st->disk_hit[node] = true;
     return node;
 }
@@ -704,8 +706,8 @@ static void faults_end(void *ctx, uint64_t arg)
     KS_ASSERT(world_now_ns(world) == st->args->until_ns);
     world_heal(world);
     for (uint32_t i = 0; i < world_node_count(world) && i < SCN_NODES_MAX; i++) {
-        if (st->disk_hit[i])
-            simdisk_fail_next(world_node_disk(world, (int)i), SIMDISK_OP_WRITE, 0);
+        for (int op = 0; st->disk_hit[i] && op < SIMDISK_OP_COUNT; op++)
+            simdisk_fail_next(world_node_disk(world, (int)i), (enum simdisk_op)op, 0);
         if (st->downed[i] && eligible_down(world_node_state_of(world, (int)i)))
             (void)world_node_start(world, (int)i); /* a failed start is traced */
     }

@@ -212,8 +212,10 @@ static void *ping_start(struct env *env, const struct props *config)
     p->port = (uint16_t)port;
     p->interval_ns = interval_ms * 1000000u;
     p->backoff_ns = backoff_ms * 1000000u;
-    if (ping_load(p) != KS_OK)
+    if (ping_load(p) != KS_OK) {
         p->disk_failed = true;
+        p->status.load_failed = true;
+    }
     p->status.acked = p->status.loaded_at_start;
     p->status.synced = p->status.loaded_at_start;
     p->next_seq = p->expected_seq = p->status.acked;

@@ -29,6 +29,8 @@ struct fixture_ping_status {
     uint64_t order_errors;     /* echoes that came back out of order */
     uint64_t round_trips;      /* round trips completed by this incarnation */
     uint64_t connects;         /* connections opened by this incarnation */
+    bool load_failed;          /* the disk failed at start: nothing was loaded, nothing is
+                                  written by this incarnation (the file stays as it was) */
 };
 
 /* Status of a running ping node (impl from world_node_impl). */
