@@ -48,6 +48,7 @@ struct raft {
     enum raft_state state;
     struct raft_qstate qs; /* epoch, leader, vote: what this voter acts on */
     int self_index;
+    bool persist_deferred; /* bug raft_vote_not_persisted: quorum-state writes skipped */
     /* Prospective and Candidate */
     uint64_t election_id; /* bumped per election: stale vote responses are ignored */
     uint32_t granted_mask;
@@ -150,6 +151,8 @@ static void raft_fail(struct raft *raft, const char *what, enum ks_err err)
 /* Writes quorum-state; false (and Failed) on a disk error. */
 static bool raft_persist(struct raft *raft)
 {
+    if (raft->persist_deferred)
+        return true; /* the bug: the reply goes out before quorum-state is written */
     enum ks_err err = raft_qstate_write(raft->env, RAFT_LOG_DIR, &raft->qs, &raft->config);
     if (err != KS_OK)
         raft_fail(raft, "quorum-state", err);
@@ -628,7 +631,7 @@ static bool raft_grant_vote(struct raft *raft, int32_t candidate_id)
         return true;
     KS_ASSERT(raft->qs.voted_id == -1);
     raft->qs.voted_id = candidate_id;
-    if (!env_bug(raft->env, KS_BUG_RAFT_VOTE_NOT_PERSISTED) && !raft_persist(raft))
+    if (!raft_persist(raft))
         return false;
     if (raft->state == RAFT_PROSPECTIVE)
         raft_set_state(raft, RAFT_UNATTACHED);
@@ -642,6 +645,22 @@ static bool raft_partition_ok(const struct raft *raft, bool has_partition, struc
                               int32_t partition)
 {
     return has_partition && partition == 0 && wire_string_equal_cstr(topic, RAFT_TOPIC_NAME);
+}
+
+/* KafkaRaftClient.handleVoteRequest once the request is valid and not from an old
+ * epoch: a real vote moves this voter to the candidate's epoch first. */
+static bool raft_vote_decide(struct raft *raft, const struct api_vote_request *req)
+{
+    KS_ASSERT(req->replica_epoch >= raft->qs.leader_epoch);
+    if (req->pre_vote)
+        return raft_pre_vote_grantable(raft, req);
+    raft->persist_deferred = env_bug(raft->env, KS_BUG_RAFT_VOTE_NOT_PERSISTED);
+    if (req->replica_epoch > raft->qs.leader_epoch)
+        raft_observe(raft, req->replica_epoch, -1);
+    bool granted = raft->state != RAFT_FAILED && raft_vote_grantable(raft, req) &&
+                   raft_grant_vote(raft, req->replica_id);
+    raft->persist_deferred = false;
+    return granted;
 }
 
 static enum ks_err raft_on_vote_request(struct raft *raft, int16_t version, const uint8_t *body,
@@ -659,14 +678,7 @@ static enum ks_err raft_on_vote_request(struct raft *raft, int16_t version, cons
         resp.error_code = KS_ERR_INVALID_REQUEST;
         resp.has_partition = false;
     } else if (req.replica_epoch >= raft->qs.leader_epoch) {
-        if (req.pre_vote) {
-            resp.vote_granted = raft_pre_vote_grantable(raft, &req);
-        } else {
-            if (req.replica_epoch > raft->qs.leader_epoch)
-                raft_observe(raft, req.replica_epoch, -1);
-            resp.vote_granted = raft->state != RAFT_FAILED && raft_vote_grantable(raft, &req) &&
-                                raft_grant_vote(raft, req.replica_id);
-        }
+        resp.vote_granted = raft_vote_decide(raft, &req);
     }
     if (raft->state == RAFT_FAILED)
         return KS_ERR_IO;
