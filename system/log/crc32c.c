@@ -3,11 +3,21 @@
  * attributes to the end) and of producer-state snapshots. Kafka: org.apache.kafka.common.
  * utils.Crc32C (KIP-98 moved record batches from CRC-32 to CRC-32C).
  *
- * Slicing-by-8: eight 256-entry tables, generated offline from the reflected polynomial
- * 0x82F63B78 and kept as constants (no run-time initialisation, no mutable state).
- * Table k maps a byte to its contribution k bytes further along the stream.
+ * On x86-64 CPUs with SSE4.2 the crc32 instruction does the work (several GB/s, what
+ * recovery scans need); elsewhere slicing-by-8: eight 256-entry tables, generated offline from the
+ * reflected polynomial 0x82F63B78 and kept as constants (no run-time initialisation, no mutable
+ * state). Table k maps a byte to its contribution k bytes further along the stream.
  */
 #include "system/log/crc32c.h"
+
+#include <string.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define CRC32C_HAVE_SSE42 1
+#include <nmmintrin.h>
+#else
+#define CRC32C_HAVE_SSE42 0
+#endif
 
 #define CRC32C_SLICE_BYTES 8u
 
@@ -332,7 +342,7 @@ static uint32_t crc32c_le32_load(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-uint32_t crc32c_extend(uint32_t crc, const uint8_t *bytes, size_t size_bytes)
+uint32_t crc32c_extend_table(uint32_t crc, const uint8_t *bytes, size_t size_bytes)
 {
     KS_ASSERT(bytes != NULL || size_bytes == 0);
     KS_ASSERT(crc32c_table[0][128] == 0x82f63b78u); /* the reflected polynomial */
@@ -355,6 +365,45 @@ uint32_t crc32c_extend(uint32_t crc, const uint8_t *bytes, size_t size_bytes)
         left--;
     }
     return ~c;
+}
+
+#if CRC32C_HAVE_SSE42
+/*
+ * The SSE4.2 crc32 instruction computes this very CRC (Castagnoli, reflected) on the
+ * same internal register as the table loop, 8 bytes at a time.
+ */
+__attribute__((target("sse4.2"))) static uint32_t
+crc32c_extend_sse42(uint32_t crc, const uint8_t *bytes, size_t size_bytes)
+{
+    KS_ASSERT(bytes != NULL || size_bytes == 0);
+    uint64_t c = ~crc;
+    const uint8_t *p = bytes;
+    size_t left = size_bytes;
+    while (left >= CRC32C_SLICE_BYTES) {
+        uint64_t word;
+        memcpy(&word, p, sizeof(word)); /* x86 is little-endian, as the CRC consumes */
+        c = _mm_crc32_u64(c, word);
+        p += CRC32C_SLICE_BYTES;
+        left -= CRC32C_SLICE_BYTES;
+    }
+    uint32_t c32 = (uint32_t)c;
+    while (left > 0) {
+        c32 = _mm_crc32_u8(c32, *p);
+        p++;
+        left--;
+    }
+    return ~c32;
+}
+#endif
+
+uint32_t crc32c_extend(uint32_t crc, const uint8_t *bytes, size_t size_bytes)
+{
+#if CRC32C_HAVE_SSE42
+    /* The answer is the same either way; only the speed depends on the CPU. */
+    if (__builtin_cpu_supports("sse4.2"))
+        return crc32c_extend_sse42(crc, bytes, size_bytes);
+#endif
+    return crc32c_extend_table(crc, bytes, size_bytes);
 }
 
 uint32_t crc32c(const uint8_t *bytes, size_t size_bytes)

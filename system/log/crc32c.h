@@ -19,4 +19,7 @@ uint32_t crc32c(const uint8_t *bytes, size_t size_bytes);
  */
 uint32_t crc32c_extend(uint32_t crc, const uint8_t *bytes, size_t size_bytes);
 
+/* The portable table path, whatever the CPU offers: for tests and benchmarks. */
+uint32_t crc32c_extend_table(uint32_t crc, const uint8_t *bytes, size_t size_bytes);
+
 #endif

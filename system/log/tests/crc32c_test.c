@@ -67,6 +67,11 @@ static void test_against_bitwise_every_length_and_alignment(void **state)
     for (size_t align = 0; align < 8; align++)
         for (size_t n = 0; n <= CRC32C_TEST_BYTES; n++)
             assert_int_equal(crc32c(buf + align, n), crc32c_bitwise(buf + align, n));
+    /* the table path, whether or not the CPU path is taken above */
+    for (size_t align = 0; align < 8; align++)
+        for (size_t n = 0; n <= CRC32C_TEST_BYTES; n++)
+            assert_int_equal(crc32c_extend_table(0, buf + align, n),
+                             crc32c_bitwise(buf + align, n));
 }
 
 static void test_extend_equals_whole(void **state)
