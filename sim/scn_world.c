@@ -15,6 +15,7 @@
 #include "scn_world.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -504,11 +505,16 @@ struct faults_args {
     uint32_t line;
 };
 
+#define FAULTS_DESC_BYTES_MAX 1024u
+
 /* One run's state of a schedule. */
 struct faults_state {
     const struct faults_args *args;
     struct runner_exec *exec;
     struct rng rng;
+    /* What the last fault did, in the scenario language ("crash echo1"), traced so that
+     * `ksim shrink` can turn the schedule into explicit `at` lines. */
+    char desc[FAULTS_DESC_BYTES_MAX];
     bool downed[SCN_NODES_MAX];   /* nodes this schedule took down */
     bool disk_hit[SCN_NODES_MAX]; /* nodes whose disk it made fail */
 };
@@ -542,6 +548,27 @@ static int faults_pick(struct faults_state *st, struct world *world, faults_elig
     return fit_count == 0 ? -1 : fit[rng_below(&st->rng, fit_count)];
 }
 
+static void faults_desc(struct faults_state *st, const char *fmt, ...) KS_PRINTF(2, 3);
+static void faults_desc(struct faults_state *st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(st->desc, sizeof(st->desc), fmt, ap);
+    va_end(ap);
+}
+
+/* Append "a,b,c" (the names of ids) to buf at *used. */
+static void faults_desc_names(struct world *world, const int *ids, uint32_t count, char *buf,
+                              size_t buf_bytes, size_t *used)
+{
+    KS_ASSERT(count <= SCN_NODES_MAX);
+    for (uint32_t i = 0; i < count && *used < buf_bytes; i++) {
+        int n = snprintf(buf + *used, buf_bytes - *used, "%s%s", i == 0 ? "" : ",",
+                         world_node_name(world, ids[i]));
+        *used += n > 0 ? (size_t)n : 0;
+    }
+}
+
 static int fault_life(struct faults_state *st, struct world *world, enum life_verb verb)
 {
     int node = faults_pick(st, world, verb == LIFE_RESTART ? eligible_down : eligible_alive);
@@ -550,6 +577,7 @@ static int fault_life(struct faults_state *st, struct world *world, enum life_ve
     enum ks_err err = life_apply_one(world, node, verb);
     KS_ASSERT(err == KS_OK || verb == LIFE_RESTART); /* a start may fail on config */
     st->downed[node] = verb != LIFE_RESTART;
+    faults_desc(st, "%s %s", life_names[verb], world_node_name(world, node));
     return node;
 }
 
@@ -599,6 +627,12 @@ static int fault_partition_sides(struct faults_state *st, struct world *world, b
     if (side_count == 0 || rest_count == 0)
         return -1;
     world_partition(world, side, side_count, rest, rest_count, one_way);
+    size_t used = (size_t)snprintf(st->desc, sizeof(st->desc), "partition ");
+    faults_desc_names(world, side, side_count, st->desc, sizeof(st->desc), &used);
+    if (used < sizeof(st->desc))
+        used +=
+            (size_t)snprintf(st->desc + used, sizeof(st->desc) - used, one_way ? " -> " : " | ");
+    faults_desc_names(world, rest, rest_count, st->desc, sizeof(st->desc), &used);
     return side[0];
 }
 
@@ -613,6 +647,7 @@ static int fault_partition_one_way(struct faults_state *st, struct world *w)
 static int fault_heal(struct faults_state *st, struct world *w)
 {
     world_heal(w);
+    faults_desc(st, "heal");
     return -1;
 }
 
@@ -624,6 +659,7 @@ static int fault_pause(struct faults_state *st, struct world *world)
     uint64_t ns = rng_between(&st->rng, st->args->pause_ns_min, st->args->pause_ns_max);
     enum ks_err err = world_node_pause(world, node, ns);
     KS_ASSERT(err == KS_OK);
+    faults_desc(st, "pause %s for %" PRIu64 "ns", world_node_name(world, node), ns);
     return node;
 }
 
@@ -637,6 +673,7 @@ static int fault_clock_jump(struct faults_state *st, struct world *world)
     uint64_t span = (uint64_t)(a->jump_ms_max - a->jump_ms_min);
     int64_t delta = a->jump_ms_min + (int64_t)rng_between(&st->rng, 0, span);
     world_clock_jump(world, node, delta);
+    faults_desc(st, "clock %s jump %" PRId64 "ms", world_node_name(world, node), delta);
     return node;
 }
 
@@ -651,6 +688,8 @@ static int fault_disk_eio(struct faults_state *st, struct world *world)
     uint32_t count = (uint32_t)rng_between(&st->rng, 1, 3);
     simdisk_fail_next(world_node_disk(world, node), op, count);
     st->disk_hit[node] = true;
+    faults_desc(st, "disk %s eio %s next=%" PRIu32, world_node_name(world, node), disk_op_names[op],
+                count);
     return node;
 }
 
@@ -689,9 +728,11 @@ static void faults_tick(void *ctx, uint64_t arg)
             break;
     }
     KS_ASSERT(kind < KS_ARRAY_COUNT(fault_kinds));
+    st->desc[0] = '\0';
     int node = fault_kinds[kind].apply(st, world);
-    world_tracef(world, node, "scn.fault", "line %" PRIu32 ": %s%s", a->line,
-                 fault_kinds[kind].name, node < 0 ? " (no node)" : "");
+    KS_ASSERT(node < 0 || st->desc[0] != '\0'); /* a fault that hit says what it did */
+    world_tracef(world, node, "scn.fault", "line %" PRIu32 ": %s%s%s", a->line,
+                 fault_kinds[kind].name, st->desc[0] != '\0' ? ": " : " (no node)", st->desc);
     runner_exec_disturbed(st->exec);
     uint64_t next = now + rng_between(&st->rng, a->every_ns_min, a->every_ns_max);
     if (next < a->until_ns)
@@ -705,13 +746,22 @@ static void faults_end(void *ctx, uint64_t arg)
     struct world *world = runner_exec_world(st->exec);
     KS_ASSERT(world_now_ns(world) == st->args->until_ns);
     world_heal(world);
+    /* Traced as "line N: heal; disk X eio all next=0; start Y", each a world verb. */
+    size_t used = (size_t)snprintf(st->desc, sizeof(st->desc), "heal");
     for (uint32_t i = 0; i < world_node_count(world) && i < SCN_NODES_MAX; i++) {
+        const char *name = world_node_name(world, (int)i);
         for (int op = 0; st->disk_hit[i] && op < SIMDISK_OP_COUNT; op++)
             simdisk_fail_next(world_node_disk(world, (int)i), (enum simdisk_op)op, 0);
-        if (st->downed[i] && eligible_down(world_node_state_of(world, (int)i)))
-            (void)world_node_start(world, (int)i); /* a failed start is traced */
+        if (st->disk_hit[i] && used < sizeof(st->desc))
+            used += (size_t)snprintf(st->desc + used, sizeof(st->desc) - used,
+                                     "; disk %s eio all next=0", name);
+        if (!st->downed[i] || !eligible_down(world_node_state_of(world, (int)i)))
+            continue;
+        (void)world_node_start(world, (int)i); /* a failed start is traced */
+        if (used < sizeof(st->desc))
+            used += (size_t)snprintf(st->desc + used, sizeof(st->desc) - used, "; start %s", name);
     }
-    world_tracef(world, -1, "scn.faults_end", "line %" PRIu32, st->args->line);
+    world_tracef(world, -1, "scn.faults_end", "line %" PRIu32 ": %s", st->args->line, st->desc);
     runner_exec_disturbed(st->exec);
 }
 
