@@ -271,11 +271,15 @@ enum ks_err runner_run_once(const struct scn_script *script, const struct runner
     enum ks_err err = runner_nodes_add(x, out);
     if (err == KS_OK) {
         runner_schedule(x);
-        uint64_t events = world_run_until(x->world, script->run_ns, RUNNER_EVENTS_MAX);
+        bool early = options->stop_ns != 0 && options->stop_ns < script->run_ns;
+        uint64_t end_ns = early ? options->stop_ns : script->run_ns;
+        uint64_t events = world_run_until(x->world, end_ns, RUNNER_EVENTS_MAX);
         result->budget_exhausted = events == RUNNER_EVENTS_MAX;
-        if (!world_stopped(x->world) && !result->budget_exhausted)
+        if (!world_stopped(x->world) && !result->budget_exhausted && !early)
             inv_set_finish(x->inv);
         runner_result_fill(x, wall_start_ms, result);
+        if (options->inspect != NULL)
+            options->inspect(options->inspect_ctx, x->world);
         if (options->dump_disks_dir != NULL)
             err = runner_dump_disks(x->world, options->dump_disks_dir, out);
     }

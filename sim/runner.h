@@ -41,6 +41,14 @@ struct runner_options {
     bool check_determinism;
     const char *dump_disks_dir; /* NULL: no dump */
     bool quiet;                 /* only the JSON line on stdout */
+    /* ksim replay --until: stop at this simulated time (0: the run's end); a run stopped
+     * early skips the liveness checks. */
+    uint64_t stop_ns;
+    /* Called once the run is over, before the world goes (ksim replay --until prints
+     * the cluster's state). NULL: nothing. */
+    void (*inspect)(void *ctx, struct world *world);
+    void *inspect_ctx;
+    const char *report_dir; /* ksim run --report: an HTML report goes there (report.h) */
 };
 
 struct runner_result {
