@@ -77,8 +77,8 @@ static enum ks_err config_voters_parse(const char *text, struct raft_config *out
         out->voter_count++;
         s = comma == NULL ? text_end : comma + 1;
     }
-    if (out->voter_count == 0)
-        return KS_ERR_INVALID;
+    if (out->voter_count == 0 || text_end[-1] == ',')
+        return KS_ERR_INVALID; /* nothing, or an empty last entry */
     qsort(out->voters, out->voter_count, sizeof(out->voters[0]), config_voter_compare);
     for (uint32_t i = 1; i < out->voter_count; i++) {
         if (out->voters[i].id == out->voters[i - 1].id)
