@@ -154,6 +154,27 @@ static void test_bug_no_check_quorum_keeps_two_leaders(void **state)
     }
 }
 
+static uint64_t run_hash(uint64_t seed)
+{
+    struct cluster *c = cluster_new(seed, 3, 0, 50);
+    cluster_run_to(c, 4000);
+    int leader = cluster_leader(c);
+    assert_true(leader >= 0);
+    world_node_crash(c->w, c->ids[leader]);
+    cluster_run_to(c, 9000);
+    world_node_start(c->w, c->ids[leader]);
+    cluster_run_to(c, 12000);
+    uint64_t hash = world_trace_hash(c->w);
+    cluster_free(c);
+    return hash;
+}
+
+static void test_same_seed_same_trace(void **state)
+{
+    assert_int_equal(run_hash(11), run_hash(11));
+    assert_int_not_equal(run_hash(11), run_hash(12));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -163,6 +184,7 @@ int main(void)
         cmocka_unit_test(test_stopped_leader_hands_over_with_end_quorum_epoch),
         cmocka_unit_test(test_partitioned_leader_resigns_by_check_quorum),
         cmocka_unit_test(test_bug_no_check_quorum_keeps_two_leaders),
+        cmocka_unit_test(test_same_seed_same_trace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
