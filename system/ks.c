@@ -59,6 +59,7 @@ const char *ks_err_name(enum ks_err err)
     case KS_ERR_FENCED_LEADER_EPOCH: return "FENCED_LEADER_EPOCH";
     case KS_ERR_UNKNOWN_LEADER_EPOCH: return "UNKNOWN_LEADER_EPOCH";
     case KS_ERR_UNSUPPORTED_COMPRESSION_TYPE: return "UNSUPPORTED_COMPRESSION_TYPE";
+    case KS_ERR_INVALID_RECORD: return "INVALID_RECORD";
     case KS_ERR_IO: return "EIO";
     case KS_ERR_NO_SPACE: return "ENOSPC";
     case KS_ERR_NOT_FOUND: return "NOT_FOUND";

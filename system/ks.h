@@ -50,6 +50,7 @@ enum ks_err {
     KS_ERR_FENCED_LEADER_EPOCH = 74,
     KS_ERR_UNKNOWN_LEADER_EPOCH = 75,
     KS_ERR_UNSUPPORTED_COMPRESSION_TYPE = 76,
+    KS_ERR_INVALID_RECORD = 87,
 
     /* The project's own, never on the wire. */
     KS_ERR_IO = -1,            /* EIO from a disk */
