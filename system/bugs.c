@@ -26,6 +26,12 @@ static const struct ks_bug_info bug_table[] = {
      "raft_leader_isolated.scn", "the high watermark advances with one voter fewer than a majority"},
     {KS_BUG_RAFT_VOTE_WITHOUT_LOG_CHECK, "raft_vote_without_log_check", "raft_committed_never_lost",
      "raft_leader_crash.scn", "a voter grants a vote to a candidate whose log is behind its own"},
+    {KS_BUG_CTRL_ELECT_OUTSIDE_ISR, "ctrl_elect_outside_isr", "ctrl_leader_in_isr",
+     "ctrl_broker_session_expiry.scn",
+     "partition leader election ignores the ISR (an unclean election with the setting off)"},
+    {KS_BUG_CTRL_NO_FENCING, "ctrl_no_fencing", "ctrl_stale_brokers_fenced",
+     "ctrl_broker_session_expiry.scn",
+     "a broker that stopped heartbeating is never fenced (broker.session.timeout.ms ignored)"},
 };
 _Static_assert(KS_ARRAY_COUNT(bug_table) == KS_BUG_COUNT, "one entry per switch");
 

@@ -29,6 +29,11 @@ enum ks_bug {
     KS_BUG_RAFT_HW_FROM_MINORITY,
     /* A voter grants votes without checking the candidate's log is up to date. */
     KS_BUG_RAFT_VOTE_WITHOUT_LOG_CHECK,
+    /* Partition leader election ignores the ISR: the first active replica leads, as in
+     * an unclean election with unclean.leader.election.enable off (pchange.c). */
+    KS_BUG_CTRL_ELECT_OUTSIDE_ISR,
+    /* The controller never fences a broker that stopped heartbeating (ctrl.c). */
+    KS_BUG_CTRL_NO_FENCING,
     KS_BUG_COUNT,
 };
 _Static_assert(KS_BUG_COUNT <= 64, "bug switches live in a 64-bit mask");
