@@ -1159,8 +1159,10 @@ static enum ks_err plog_resolve_swaps(struct plog *log)
     for (uint32_t i = 0; err == KS_OK && i < l.count; i++) {
         int64_t base = 0;
         const char *rest = NULL;
-        if (plog_name_split(l.names[i], &base, &rest) && strcmp(rest, ".log.swap") == 0)
+        if (plog_name_split(l.names[i], &base, &rest) && strcmp(rest, ".log.swap") == 0) {
             err = plog_complete_swap(log, base, &l);
+            log->swaps_completed++;
+        }
     }
     plog_listing_free(&l);
     if (err == KS_OK)

@@ -122,6 +122,7 @@ struct plog {
     uint32_t delete_capacity;
     uint32_t recovered_segment_count; /* segments recovered at open (for tests) */
     uint64_t recovered_truncated_bytes;
+    uint32_t swaps_completed; /* interrupted cleaner swaps finished at open (for tests) */
 };
 
 /* Opens (creating the directory when missing) and recovers the log. */
