@@ -3,10 +3,6 @@
  * recovery at open and the leader epoch cache. Kafka: UnifiedLog, LocalLog, LogLoader,
  * LogConfig, LeaderEpochFileCache. Invariant: log_start_offset <= high_watermark <=
  * log end offset; segments strictly increase in base offset and do not overlap.
- *
- * The leader-epoch-checkpoint text (version, count, `epoch startOffset` lines) is
- * written and parsed by small static helpers here: the shared checkpoint module
- * (ckpt.{h,c}) had not landed when this was written.
  */
 #include "plog.h"
 
@@ -15,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ckpt.h"
 #include "rb.h"
 #include "system/bugs.h"
 
@@ -293,50 +290,37 @@ enum ks_err plog_file_read_all(struct env *env, const char *path, uint32_t max_b
 
 static enum ks_err plog_epochs_write(struct plog *log)
 {
-    char *text = ks_alloc(PLOG_CHECKPOINT_BYTES_MAX);
-    int n = snprintf(text, PLOG_CHECKPOINT_BYTES_MAX, "0\n%u\n", log->epoch_count);
-    for (uint32_t i = 0; i < log->epoch_count && n > 0; i++)
-        n += snprintf(text + n, PLOG_CHECKPOINT_BYTES_MAX - (size_t)n, "%d %lld\n",
-                      log->epochs[i].epoch, (long long)log->epochs[i].start_offset);
-    KS_ASSERT(n > 0 && (size_t)n < PLOG_CHECKPOINT_BYTES_MAX);
+    struct ckpt_epoch_entry *entries = ks_alloc((log->epoch_count + 1) * sizeof(*entries));
+    for (uint32_t i = 0; i < log->epoch_count; i++)
+        entries[i] = (struct ckpt_epoch_entry){log->epochs[i].epoch, log->epochs[i].start_offset};
+    char *text = NULL;
+    size_t size = 0;
+    ckpt_epochs_format(entries, log->epoch_count, &text, &size);
+    free(entries);
+    KS_ASSERT(size <= PLOG_CHECKPOINT_BYTES_MAX);
     enum ks_err err = plog_file_write_atomic(log->env, log->dir, PLOG_EPOCH_CHECKPOINT,
-                                             (uint8_t *)text, (uint32_t)n);
+                                             (const uint8_t *)text, (uint32_t)size);
     free(text);
     return err;
 }
 
-/* Parses "0\nN\n" then N lines "epoch offset", both columns strictly increasing. */
-static enum ks_err plog_epochs_parse(struct plog *log, const char *text)
+/* Kafka's text (ckpt.h); a malformed file is an error, as it takes Kafka's log dir
+ * offline. */
+static enum ks_err plog_epochs_parse(struct plog *log, const char *text, uint32_t size)
 {
-    const char *p = text;
-    char *end = NULL;
-    long version = strtol(p, &end, 10);
-    if (end == p || *end != '\n' || version != 0)
-        return KS_ERR_CORRUPT_MESSAGE;
-    p = end + 1;
-    long count = strtol(p, &end, 10);
-    if (end == p || *end != '\n' || count < 0 || count > (long)PLOG_EPOCHS_MAX)
-        return KS_ERR_CORRUPT_MESSAGE;
-    p = end + 1;
-    for (long i = 0; i < count; i++) {
-        long epoch = strtol(p, &end, 10);
-        if (end == p || *end != ' ' || epoch < 0 || epoch > INT32_MAX)
-            return KS_ERR_CORRUPT_MESSAGE;
-        p = end + 1;
-        long long start = strtoll(p, &end, 10);
-        if (end == p || *end != '\n' || start < 0)
-            return KS_ERR_CORRUPT_MESSAGE;
-        p = end + 1;
-        struct plog_epoch_entry e = {(int32_t)epoch, start};
-        if (i > 0 && (e.epoch <= log->epochs[i - 1].epoch ||
-                      e.start_offset <= log->epochs[i - 1].start_offset))
-            return KS_ERR_CORRUPT_MESSAGE;
-        log->epochs[i] = e;
+    struct ckpt_epoch_entry *entries = NULL;
+    uint32_t count = 0;
+    enum ks_err err = ckpt_epochs_parse((const uint8_t *)text, size, &entries, &count);
+    if (err == KS_OK && count > PLOG_EPOCHS_MAX)
+        err = KS_ERR_TOO_MANY;
+    for (uint32_t i = 0; err == KS_OK && i < count; i++) {
+        if (entries[i].epoch < 0 || entries[i].start_offset < 0)
+            err = KS_ERR_CORRUPT_MESSAGE;
+        log->epochs[i] = (struct plog_epoch_entry){entries[i].epoch, entries[i].start_offset};
     }
-    if (*p != '\0')
-        return KS_ERR_CORRUPT_MESSAGE;
-    log->epoch_count = (uint32_t)count;
-    return KS_OK;
+    free(entries);
+    log->epoch_count = err == KS_OK ? count : 0;
+    return err == KS_OK ? KS_OK : KS_ERR_CORRUPT_MESSAGE;
 }
 
 static enum ks_err plog_epochs_load(struct plog *log)
@@ -350,8 +334,8 @@ static enum ks_err plog_epochs_load(struct plog *log)
         err = plog_file_read_all(log->env, path, PLOG_CHECKPOINT_BYTES_MAX, &text, &size);
     if (err == KS_ERR_NOT_FOUND)
         return KS_OK;
-    if (err == KS_OK && size > 0)
-        err = plog_epochs_parse(log, text);
+    if (err == KS_OK)
+        err = plog_epochs_parse(log, text, size);
     free(text);
     return err;
 }

@@ -2,10 +2,6 @@
  * seg.c: one log segment, an append-only .log of record batches with its sparse
  * .index and .timeindex. Kafka: LogSegment, OffsetIndex, TimeIndex (KIP-33).
  * Used by plog.c and cleaner.c. Invariant: base_offset <= every offset < next_offset.
- *
- * The index entry codecs below (seg_offset_entry_store and friends) are small static
- * helpers: the shared index codec module (idx.{h,c}) had not landed when this was
- * written; they write exactly the bytes of section 3 of kafka-internals.md.
  */
 #include "seg.h"
 
@@ -13,20 +9,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "idx.h"
 #include "rb.h"
 #include "system/bugs.h"
 
 #define SEG_READ_CHUNK_BYTES (64u * 1024u)
 
-/* ---- Index entry codecs ------------------------------------------------------------ */
+/* ---- Index entries (idx.h codecs, absolute offsets in memory) ----------------------- */
 
 static void seg_offset_entry_store(uint8_t out[SEG_OFFSET_ENTRY_BYTES], int64_t base_offset,
                                    const struct seg_offset_entry *e)
 {
     KS_ASSERT(e->offset >= base_offset);
     KS_ASSERT(e->offset - base_offset <= INT32_MAX);
-    ks_be32_store(out, (uint32_t)(e->offset - base_offset));
-    ks_be32_store(out + 4, e->position);
+    struct idx_offset_entry entry = {(int32_t)(e->offset - base_offset), (int32_t)e->position};
+    idx_offset_entry_store(out, &entry);
 }
 
 static void seg_time_entry_store(uint8_t out[SEG_TIME_ENTRY_BYTES], int64_t base_offset,
@@ -34,9 +31,12 @@ static void seg_time_entry_store(uint8_t out[SEG_TIME_ENTRY_BYTES], int64_t base
 {
     KS_ASSERT(e->offset >= base_offset);
     KS_ASSERT(e->offset - base_offset <= INT32_MAX);
-    ks_be64_store(out, (uint64_t)e->timestamp);
-    ks_be32_store(out + 8, (uint32_t)(e->offset - base_offset));
+    struct idx_time_entry entry = {e->timestamp, (int32_t)(e->offset - base_offset)};
+    idx_time_entry_store(out, &entry);
 }
+
+_Static_assert(SEG_OFFSET_ENTRY_BYTES == IDX_OFFSET_ENTRY_SIZE, "one entry size");
+_Static_assert(SEG_TIME_ENTRY_BYTES == IDX_TIME_ENTRY_SIZE, "one entry size");
 
 /* ---- Paths ------------------------------------------------------------------------- */
 
@@ -701,14 +701,20 @@ static void seg_offsets_load(struct seg *seg, const uint8_t *bytes, uint32_t cou
 {
     seg->offsets = ks_alloc((count == 0 ? 1 : count) * sizeof(*seg->offsets));
     seg->offset_capacity = count == 0 ? 1 : count;
+    uint32_t entries = 0;
+    if (idx_offset_check(bytes, (size_t)count * SEG_OFFSET_ENTRY_BYTES, &entries) != KS_OK ||
+        !idx_offset_is_sorted(bytes, count)) {
+        *sane_io = false;
+        return;
+    }
     for (uint32_t i = 0; i < count; i++) {
-        const uint8_t *p = bytes + (size_t)i * SEG_OFFSET_ENTRY_BYTES;
-        int32_t relative = (int32_t)ks_be32_load(p);
-        uint32_t position = ks_be32_load(p + 4);
-        struct seg_offset_entry e = {.offset = seg->base_offset + relative, .position = position};
-        bool ordered = i == 0 || (e.offset > seg->offsets[i - 1].offset &&
-                                  e.position > seg->offsets[i - 1].position);
-        if (relative < 0 || position >= seg->size_bytes || !ordered) {
+        struct idx_offset_entry raw;
+        idx_offset_entry_load(bytes + (size_t)i * SEG_OFFSET_ENTRY_BYTES, &raw);
+        struct seg_offset_entry e = {.offset = seg->base_offset + raw.relative_offset,
+                                     .position = (uint32_t)raw.position};
+        bool ordered = i == 0 || e.position > seg->offsets[i - 1].position;
+        if (raw.relative_offset < 0 || raw.position < 0 || e.position >= seg->size_bytes ||
+            !ordered) {
             *sane_io = false;
             return;
         }
@@ -721,14 +727,19 @@ static void seg_times_load(struct seg *seg, const uint8_t *bytes, uint32_t count
 {
     seg->times = ks_alloc((count == 0 ? 1 : count) * sizeof(*seg->times));
     seg->time_capacity = count == 0 ? 1 : count;
+    uint32_t entries = 0;
+    if (idx_time_check(bytes, (size_t)count * SEG_TIME_ENTRY_BYTES, &entries) != KS_OK) {
+        *sane_io = false;
+        return;
+    }
     for (uint32_t i = 0; i < count; i++) {
-        const uint8_t *p = bytes + (size_t)i * SEG_TIME_ENTRY_BYTES;
-        int64_t ts = (int64_t)ks_be64_load(p);
-        int32_t relative = (int32_t)ks_be32_load(p + 8);
-        struct seg_time_entry e = {.timestamp = ts, .offset = seg->base_offset + relative};
+        struct idx_time_entry raw;
+        idx_time_entry_load(bytes + (size_t)i * SEG_TIME_ENTRY_BYTES, &raw);
+        struct seg_time_entry e = {.timestamp = raw.timestamp,
+                                   .offset = seg->base_offset + raw.relative_offset};
         bool ordered = i == 0 || (e.timestamp > seg->times[i - 1].timestamp &&
                                   e.offset >= seg->times[i - 1].offset);
-        if (relative < 0 || ts < 0 || !ordered) {
+        if (raw.relative_offset < 0 || raw.timestamp < 0 || !ordered) {
             *sane_io = false;
             return;
         }
