@@ -3,6 +3,7 @@
  *
  *   ksim run FILE [--seed N] [--trace PATH] [--bug NAME]... [--check-determinism]
  *                 [--dump-disks DIR] [--quiet]
+ *   ksim dump-log FILE... [--json] [--deep-iteration] [--print-data-log] (dumplog.h)
  *   ksim bugs
  *   ksim help
  *
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "../system/bugs.h"
+#include "dumplog.h"
 #include "runner.h"
 
 #define KSIM_ARGS_MAX 1024
@@ -23,6 +25,8 @@
 static const char usage_text[] =
     "usage: ksim run FILE [--seed N] [--trace PATH] [--bug NAME]... [--check-determinism]\n"
     "                     [--dump-disks DIR] [--quiet]\n"
+    "       ksim dump-log FILE... [--json] [--deep-iteration] [--print-data-log]\n"
+    "                     [--index-sanity-check]   segments, indexes, checkpoints\n"
     "       ksim bugs      list the bug switches and the invariant each must break\n"
     "       ksim help\n"
     "exit: 0 every invariant held, 1 a violation, 2 bad input or usage\n";
@@ -144,6 +148,8 @@ int main(int argc, char **argv)
     const char *command = argv[1];
     if (strcmp(command, "run") == 0)
         return run_command(argc, argv);
+    if (strcmp(command, "dump-log") == 0)
+        return dumplog_main(argc - 2, argv + 2, stdout, stderr);
     if (strcmp(command, "bugs") == 0 && argc == 2)
         return bugs_list();
     if (strcmp(command, "help") == 0 || strcmp(command, "--help") == 0 ||
