@@ -3,6 +3,9 @@
  *
  *   ksim run FILE [--seed N] [--trace PATH] [--bug NAME]... [--check-determinism]
  *                 [--dump-disks DIR] [--quiet]
+ *   ksim swarm [SCENARIO...] [--seeds N | --time S] [--jobs J] [--shard I/N] ... (swarm.h)
+ *   ksim replay FILE [--until TIME] [--narrate] [--trace PATH] [--report DIR] (replay.h)
+ *   ksim shrink FILE [--out PATH] [--runs N] (shrink.h)
  *   ksim dump-log FILE... [--json] [--deep-iteration] [--print-data-log] (dumplog.h)
  *   ksim bugs
  *   ksim help
@@ -18,13 +21,22 @@
 
 #include "../system/bugs.h"
 #include "dumplog.h"
+#include "replay.h"
+#include "report.h"
 #include "runner.h"
+#include "shrink.h"
+#include "swarm.h"
 
 #define KSIM_ARGS_MAX 1024
 
 static const char usage_text[] =
     "usage: ksim run FILE [--seed N] [--trace PATH] [--bug NAME]... [--check-determinism]\n"
-    "                     [--dump-disks DIR] [--quiet]\n"
+    "                     [--dump-disks DIR] [--report DIR] [--quiet]\n"
+    "       ksim swarm [SCENARIO...] [--seeds N | --time S] [--jobs J] [--shard I/N] [--out DIR]\n"
+    "                  [--bug NAME]... [--seed-start S] [--first] [--run SECONDS] [--no-reports]\n"
+    "       ksim replay FILE [--until TIME] [--narrate] [--trace PATH] [--report DIR]\n"
+    "                  (exit 3: the trace hash differed)\n"
+    "       ksim shrink FILE [--out PATH] [--runs N]\n"
     "       ksim dump-log FILE... [--json] [--deep-iteration] [--print-data-log]\n"
     "                     [--index-sanity-check]   segments, indexes, checkpoints\n"
     "       ksim bugs      list the bug switches and the invariant each must break\n"
@@ -93,7 +105,8 @@ static int run_option(struct runner_options *o, int argc, char **argv, int *i)
         return RUNNER_EXIT_OK;
     }
     bool takes_value = strcmp(arg, "--seed") == 0 || strcmp(arg, "--trace") == 0 ||
-                       strcmp(arg, "--bug") == 0 || strcmp(arg, "--dump-disks") == 0;
+                       strcmp(arg, "--bug") == 0 || strcmp(arg, "--dump-disks") == 0 ||
+                       strcmp(arg, "--report") == 0;
     if (!takes_value) {
         fprintf(stderr, "ksim: unknown option '%s'\n", arg);
         return RUNNER_EXIT_USAGE;
@@ -113,10 +126,44 @@ static int run_option(struct runner_options *o, int argc, char **argv, int *i)
         o->trace_path = value;
     } else if (strcmp(arg, "--dump-disks") == 0) {
         o->dump_disks_dir = value;
+    } else if (strcmp(arg, "--report") == 0) {
+        o->report_dir = value;
     } else {
         return bug_add(o, value);
     }
     return RUNNER_EXIT_OK;
+}
+
+/* --report: the same run again, traced, into DIR/report.html. */
+static int report_command(const struct runner_options *o, int code)
+{
+    char *text = NULL;
+    size_t len = 0;
+    struct scn_script *script = NULL;
+    struct scn_error error;
+    char command[2048], path[4096];
+    if (replay_read_all(o->scenario_path, SCN_FILE_BYTES_MAX, &text, &len) != KS_OK ||
+        scn_parse(runner_lang(), o->scenario_path, text, &script, &error) != KS_OK) {
+        free(text);
+        return RUNNER_EXIT_USAGE;
+    }
+    struct runner_options quiet = *o;
+    quiet.seed_set = true;
+    quiet.seed = runner_seed(script, o);
+    int used = snprintf(command, sizeof(command), "ksim run %s --seed %" PRIu64, o->scenario_path,
+                        quiet.seed);
+    for (uint32_t i = 0; i < o->bug_count && used > 0 && (size_t)used < sizeof(command); i++)
+        used +=
+            snprintf(command + used, sizeof(command) - (size_t)used, " --bug %s", o->bug_names[i]);
+    enum ks_err err = report_run(o->report_dir, o->scenario_path, text, script, &quiet, command,
+                                 path, sizeof(path));
+    if (err == KS_OK)
+        fprintf(stderr, "ksim: report written to %s\n", path);
+    else
+        fprintf(stderr, "ksim: cannot write the report under %s\n", o->report_dir);
+    scn_script_free(script);
+    free(text);
+    return err == KS_OK ? code : RUNNER_EXIT_USAGE;
 }
 
 static int run_command(int argc, char **argv)
@@ -138,7 +185,10 @@ static int run_command(int argc, char **argv)
         return usage(stderr, "too many arguments");
     if (o.scenario_path == NULL)
         return usage(stderr, "run needs a scenario file");
-    return runner_main(&o, stdout, stderr);
+    int code = runner_main(&o, stdout, stderr);
+    if (o.report_dir != NULL && code != RUNNER_EXIT_USAGE)
+        code = report_command(&o, code);
+    return code;
 }
 
 int main(int argc, char **argv)
@@ -152,6 +202,12 @@ int main(int argc, char **argv)
         return dumplog_main(argc - 2, argv + 2, stdout, stderr);
     if (strcmp(command, "bugs") == 0 && argc == 2)
         return bugs_list();
+    if (strcmp(command, "swarm") == 0)
+        return swarm_main(argc - 2, argv + 2, stdout, stderr);
+    if (strcmp(command, "replay") == 0)
+        return replay_main(argc - 2, argv + 2, stdout, stderr);
+    if (strcmp(command, "shrink") == 0)
+        return shrink_main(argc - 2, argv + 2, stdout, stderr);
     if (strcmp(command, "help") == 0 || strcmp(command, "--help") == 0 ||
         strcmp(command, "-h") == 0) {
         usage(stdout, NULL);
