@@ -192,14 +192,23 @@ char *shrink_format(const struct shrink_script *m, const char *comment)
 
 /* ---- Steps ----------------------------------------------------------------------------------- */
 
-/* `at` lines in time order (stable), the order the parser wants. */
+/* Whether a goes after b: bare lines, then `at` lines in time order, then `every`
+ * lines, the order shrink_format writes them. */
+static bool shrink_after(const struct shrink_action *a, const struct shrink_action *b)
+{
+    if (a->when != b->when)
+        return a->when < b->when;
+    return a->when == SCN_WHEN_AT && b->at_ns > a->at_ns;
+}
+
+/* Stable insertion sort into that order. */
 static void shrink_sort_at(struct shrink_script *m)
 {
+    _Static_assert(SCN_WHEN_BARE < SCN_WHEN_AT && SCN_WHEN_AT < SCN_WHEN_EVERY, "line order");
     for (uint32_t i = 1; i < m->action_count; i++) {
         struct shrink_action a = m->actions[i];
         uint32_t j = i;
-        while (j > 0 && a.when == SCN_WHEN_AT && m->actions[j - 1].when == SCN_WHEN_AT &&
-               m->actions[j - 1].at_ns > a.at_ns) {
+        while (j > 0 && shrink_after(&a, &m->actions[j - 1])) {
             m->actions[j] = m->actions[j - 1];
             j--;
         }

@@ -65,6 +65,16 @@ static bool shrinker_try(struct shrinker *sh, struct shrink_script *candidate)
     return fails;
 }
 
+/* Try a candidate a step produced; one the step did not change is freed. */
+static bool shrinker_try_if(struct shrinker *sh, struct shrink_script *c, bool applied)
+{
+    if (!applied) {
+        shrink_free(c);
+        return false;
+    }
+    return shrinker_try(sh, c);
+}
+
 /* ddmin over actions: drop chunks of halving size while the failure holds. */
 static bool shrinker_actions(struct shrinker *sh)
 {
@@ -73,7 +83,7 @@ static bool shrinker_actions(struct shrinker *sh)
         for (uint32_t first = 0; first < sh->best->action_count;) {
             struct shrink_script *c = shrink_copy(sh->best);
             uint32_t count = chunk < c->action_count - first ? chunk : c->action_count - first;
-            if (shrink_drop_actions(c, first, count) && shrinker_try(sh, c))
+            if (shrinker_try_if(sh, c, shrink_drop_actions(c, first, count)))
                 any = true; /* the next chunk moved into place */
             else
                 first += count;
@@ -91,7 +101,7 @@ static bool shrinker_nodes(struct shrinker *sh)
         if (i - 1 >= sh->best->node_count)
             continue;
         struct shrink_script *c = shrink_copy(sh->best);
-        any |= shrink_drop_node(c, i - 1) && c->node_count > 0 && shrinker_try(sh, c);
+        any |= shrinker_try_if(sh, c, shrink_drop_node(c, i - 1) && c->node_count > 0);
     }
     return any;
 }
@@ -105,7 +115,7 @@ static bool shrinker_run(struct shrinker *sh)
                         sh->best->run_ns / 2};
     for (uint32_t i = 0; i < KS_ARRAY_COUNT(tries); i++) {
         struct shrink_script *c = shrink_copy(sh->best);
-        any |= shrink_set_run(c, tries[i]) && shrinker_try(sh, c);
+        any |= shrinker_try_if(sh, c, shrink_set_run(c, tries[i]));
     }
     return any;
 }
@@ -116,7 +126,7 @@ static bool shrinker_lighten(struct shrinker *sh)
     for (uint32_t i = 0; i < sh->best->node_count; i++) {
         for (uint32_t step = 0; step < 4; step++) {
             struct shrink_script *c = shrink_copy(sh->best);
-            bool kept = shrink_lighten(c, i) && shrinker_try(sh, c);
+            bool kept = shrinker_try_if(sh, c, shrink_lighten(c, i));
             any |= kept;
             if (!kept)
                 break;

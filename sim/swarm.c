@@ -58,7 +58,8 @@ struct swarm_options {
     uint64_t seed_start;
     bool first;
     bool reports;
-    uint64_t run_ns; /* generated worlds' run length, 0: drawn */
+    bool print_world; /* --print-world: print seed_start's random world and stop */
+    uint64_t run_ns;  /* generated worlds' run length, 0: drawn */
     struct runner_options run;
 };
 
@@ -634,7 +635,8 @@ static int swarm_usage(FILE *err, const char *problem)
     fprintf(err,
             "ksim swarm: %s\nusage: ksim swarm [SCENARIO...] [--seeds N | --time S] [--jobs J] "
             "[--shard I/N] [--out DIR]\n                  [--bug NAME]... [--seed-start S] "
-            "[--first] [--run DURATION] [--no-reports]\n",
+            "[--first] [--run SECONDS] [--no-reports]\n"
+            "       ksim swarm --print-world [--seed-start S] [--run SECONDS]\n",
             problem);
     return RUNNER_EXIT_USAGE;
 }
@@ -711,6 +713,8 @@ static int swarm_args(int argc, char **argv, struct swarm_options *o, FILE *err)
             o->first = true;
         } else if (strcmp(arg, "--no-reports") == 0) {
             o->reports = false;
+        } else if (strcmp(arg, "--print-world") == 0) {
+            o->print_world = true;
         } else if (strncmp(arg, "--", 2) == 0) {
             if (i + 1 >= argc || !swarm_option(o, arg, argv[i + 1])) {
                 fprintf(err, "ksim swarm: bad or missing value for %s\n", arg);
@@ -763,6 +767,14 @@ int swarm_main(int argc, char **argv, FILE *out, FILE *err)
     s->out = out;
     s->tty = isatty(fileno(out)) != 0;
     int code = swarm_args(argc, argv, &s->o, err);
+    if (code == RUNNER_EXIT_OK && s->o.print_world) {
+        struct gen_options go = {.run_ns = s->o.run_ns};
+        char *text = gen_scenario(s->o.seed_start, &go);
+        fputs(text, out);
+        free(text);
+        free(s);
+        return RUNNER_EXIT_OK;
+    }
     if (code == RUNNER_EXIT_OK)
         code = swarm_load(s, err);
     if (code == RUNNER_EXIT_OK) {

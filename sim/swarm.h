@@ -4,8 +4,9 @@
  * commit, TigerBeetle's VOPR the same; swarm testing also varies which faults are on.
  *
  *   ksim swarm [SCENARIO...] [--seeds N | --time S] [--jobs J] [--shard I/N]
- *              [--out DIR] [--bug NAME]... [--seed-start S] [--first] [--run DURATION]
+ *              [--out DIR] [--bug NAME]... [--seed-start S] [--first] [--run SECONDS]
  *              [--no-reports]
+ *   ksim swarm --print-world [--seed-start S] [--run SECONDS]   (the random world of S)
  *
  * Jobs: with k scenarios, global job g runs scenario g % k with seed seed_start + g / k
  * (no scenario: a random world drawn from that seed). `--shard I/N` (0 <= I < N) keeps
