@@ -136,9 +136,29 @@ static void runner_assert_context(void *ctx)
 
 /* ---- Scheduling the timeline ---------------------------------------------------------- */
 
-static void runner_fire(void *ctx, uint64_t arg)
+/* The record an event of the timeline carries. The world frees the records of events
+ * still pending when it is destroyed (a run stopped early), so each event owns one. */
+struct runner_event {
+    struct runner_exec *x;
+    uint64_t arg;
+};
+
+static void runner_fire(void *ctx, uint64_t unused);
+
+static void runner_at(struct runner_exec *x, uint64_t at_ns, uint64_t arg)
 {
-    struct runner_exec *x = ctx;
+    struct runner_event *e = ks_alloc(sizeof(*e));
+    e->x = x;
+    e->arg = arg;
+    sched_at(world_sched(x->world), at_ns, runner_fire, e, 0);
+}
+
+static void runner_fire(void *ctx, uint64_t unused)
+{
+    struct runner_event *e = ctx;
+    struct runner_exec *x = e->x;
+    uint64_t arg = e->arg;
+    free(e);
     const struct scn_script *s = x->script;
     if (arg & RUNNER_ARG_NODE) {
         uint32_t node = (uint32_t)(arg & ~RUNNER_ARG_NODE);
@@ -158,7 +178,7 @@ static void runner_fire(void *ctx, uint64_t arg)
         return;
     uint64_t next = world_now_ns(x->world) + a->every_ns;
     if (next < a->until_ns)
-        sched_at(world_sched(x->world), next, runner_fire, x, arg);
+        runner_at(x, next, arg);
 }
 
 static void runner_schedule_action(struct runner_exec *x, uint32_t index)
@@ -166,7 +186,7 @@ static void runner_schedule_action(struct runner_exec *x, uint32_t index)
     const struct scn_action *a = &x->script->actions[index];
     uint64_t at_ns = a->when == SCN_WHEN_BARE ? 0 : a->at_ns;
     KS_ASSERT(at_ns <= x->script->run_ns);
-    sched_at(world_sched(x->world), at_ns, runner_fire, x, index);
+    runner_at(x, at_ns, index);
 }
 
 /* Node starts and actions in script order (line order), so that ties run in order. */
@@ -183,8 +203,7 @@ static void runner_schedule(struct runner_exec *x)
             continue;
         }
         if (!s->nodes[node]->start_never)
-            sched_at(world_sched(x->world), s->nodes[node]->start_ns, runner_fire, x,
-                     RUNNER_ARG_NODE | node);
+            runner_at(x, s->nodes[node]->start_ns, RUNNER_ARG_NODE | node);
         node++;
     }
     KS_ASSERT(node == s->node_count);

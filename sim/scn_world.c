@@ -712,9 +712,27 @@ static const struct fault_kind fault_kinds[] = {
 };
 _Static_assert(KS_ARRAY_COUNT(fault_kinds) <= SCN_WORLD_FAULT_KINDS_MAX, "kinds fit the mask");
 
+/* A schedule's pending event owns a record holding its state: the world frees the
+ * records of events still pending when it is destroyed (a run stopped early). */
+static void faults_at(struct faults_state *st, struct world *world, uint64_t at_ns, sched_fn fn)
+{
+    struct faults_state **record = ks_alloc(sizeof(*record));
+    *record = st;
+    sched_at(world_sched(world), at_ns, fn, record, 0);
+}
+
+/* The state an event's record names; frees the record. */
+static struct faults_state *faults_event_state(void *ctx)
+{
+    struct faults_state *st = *(struct faults_state **)ctx;
+    free(ctx);
+    KS_ASSERT(st != NULL);
+    return st;
+}
+
 static void faults_tick(void *ctx, uint64_t arg)
 {
-    struct faults_state *st = ctx;
+    struct faults_state *st = faults_event_state(ctx);
     struct world *world = runner_exec_world(st->exec);
     const struct faults_args *a = st->args;
     uint64_t now = world_now_ns(world);
@@ -736,13 +754,13 @@ static void faults_tick(void *ctx, uint64_t arg)
     runner_exec_disturbed(st->exec);
     uint64_t next = now + rng_between(&st->rng, a->every_ns_min, a->every_ns_max);
     if (next < a->until_ns)
-        sched_at(world_sched(world), next, faults_tick, st, 0);
+        faults_at(st, world, next, faults_tick);
 }
 
 /* The schedule ends: heal, restart what it took down, clear the disk faults it set. */
 static void faults_end(void *ctx, uint64_t arg)
 {
-    struct faults_state *st = ctx;
+    struct faults_state *st = faults_event_state(ctx);
     struct world *world = runner_exec_world(st->exec);
     KS_ASSERT(world_now_ns(world) == st->args->until_ns);
     world_heal(world);
@@ -779,8 +797,8 @@ static void faults_exec(struct runner_exec *x, const void *args)
     KS_ASSERT(world_now_ns(world) <= a->from_ns);
     uint64_t first = a->from_ns + rng_between(&st->rng, 0, a->every_ns_max);
     if (first < a->until_ns)
-        sched_at(world_sched(world), first, faults_tick, st, 0);
-    sched_at(world_sched(world), a->until_ns, faults_end, st, 0);
+        faults_at(st, world, first, faults_tick);
+    faults_at(st, world, a->until_ns, faults_end);
 }
 
 static bool faults_kinds_parse(struct scn_parser *p, const struct scn_token *value, uint32_t *kinds)
