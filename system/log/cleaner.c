@@ -330,6 +330,7 @@ static enum ks_err cleaner_rebuild(const struct cleaner_filter *f, const struct 
 static enum ks_err cleaner_filter_batch(void *ctx, const struct seg_batch *sb, const uint8_t *bytes)
 {
     struct cleaner_filter *f = ctx;
+    KS_ASSERT(f->out != NULL && f->out->size_bytes <= SEG_SIZE_BYTES_MAX);
     struct rb_batch batch;
     if (rb_decode(bytes, sb->size_bytes, &batch) != KS_OK)
         return KS_ERR_CORRUPT_MESSAGE;
@@ -354,6 +355,8 @@ static enum ks_err cleaner_filter_batch(void *ctx, const struct seg_batch *sb, c
     } else if (kept > 0) {
         err = cleaner_rebuild(f, &batch, keep);
     }
+    KS_ASSERT(kept >= 0 && kept <= count);
+    KS_ASSERT(f->out->next_offset <= batch.header.base_offset + batch.header.last_offset_delta + 1);
     free(keep);
     rb_batch_release(&batch);
     return err;
@@ -429,9 +432,11 @@ static enum ks_err cleaner_rewrite(struct plog *log, int64_t end, struct cleaner
     KS_ASSERT(limit < log->segment_count); /* the active segment stays out */
     for (uint32_t first = 0; first < limit;) {
         uint32_t n = cleaner_group_size(log, first, limit);
+        uint32_t segments_before = log->segment_count;
         enum ks_err err = cleaner_clean_group(log, first, n, f);
         if (err != KS_OK)
             return err;
+        KS_ASSERT(log->segment_count == segments_before - (n - 1));
         f->stats->segments_in += n;
         f->stats->segments_out++;
         limit -= n - 1;
@@ -458,6 +463,7 @@ enum ks_err cleaner_clean(struct plog *log, int64_t now_ms, struct cleaner_stats
     }
     cleaner_map_free(&map);
     if (err == KS_OK) {
+        KS_ASSERT(end <= plog_active(log)->base_offset); /* never the active segment */
         if (end > log->cleaner_checkpoint)
             log->cleaner_checkpoint = end;
         env_tracef(log->env, "log.clean", "%s dirty=%lld end=%lld kept=%llu dropped=%llu", log->dir,

@@ -82,6 +82,8 @@ static void logdir_insert(struct logdir *dir, struct plog *log)
     memmove(&dir->logs[at + 1], &dir->logs[at], (dir->log_count - at) * sizeof(*dir->logs));
     dir->logs[at] = log;
     dir->log_count++;
+    KS_ASSERT(at == 0 || logdir_compare(dir->logs[at - 1]->topic, dir->logs[at - 1]->partition,
+                                        log->topic, log->partition) < 0);
 }
 
 /* "<topic>-<partition>" with a legal topic; false for anything else (`-delete`, ...). */
@@ -189,6 +191,7 @@ static void logdir_collect(const struct logdir *dir, bool at_close, struct logdi
             e->partition = log->partition;
             e->offset = offset;
         }
+        KS_ASSERT(c->counts[k] <= dir->log_count);
     }
 }
 
@@ -368,6 +371,7 @@ enum ks_err logdir_get_or_create(struct logdir *dir, const char *topic, int32_t 
     if (err != KS_OK)
         return err;
     logdir_insert(dir, *out);
+    KS_ASSERT(logdir_find(dir, topic, partition) == *out);
     return KS_OK;
 }
 
@@ -424,6 +428,7 @@ enum ks_err logdir_close(struct logdir *dir, int64_t broker_epoch)
     struct logdir_checkpoints c;
     logdir_collect(dir, true, &c);
     enum ks_err err = KS_OK;
+    KS_ASSERT(dir->log_count <= LOGDIR_LOGS_MAX);
     for (uint32_t i = 0; i < dir->log_count; i++) {
         enum ks_err close_err = plog_close(dir->logs[i]);
         err = err == KS_OK ? close_err : err;

@@ -187,6 +187,25 @@ uint32_t plog_segment_floor(const struct plog *log, int64_t offset)
     return low == 0 ? 0 : low - 1;
 }
 
+/* The shape every operation keeps: segments ordered and disjoint, the active one
+ * untrimmed, log start <= high watermark <= end, recovery point <= end. O(segments):
+ * checked after structural changes (open, roll, truncate, retention, swap). */
+static void plog_assert_shape(const struct plog *log)
+{
+    KS_ASSERT(log->segment_count >= 1);
+    KS_ASSERT(log->segment_count <= PLOG_SEGMENTS_MAX);
+    for (uint32_t i = 0; i + 1 < log->segment_count; i++) {
+        KS_ASSERT(log->segments[i]->base_offset < log->segments[i + 1]->base_offset);
+        KS_ASSERT(log->segments[i]->next_offset <= log->segments[i + 1]->base_offset);
+    }
+    int64_t end = log->segments[log->segment_count - 1]->next_offset;
+    KS_ASSERT(!log->segments[log->segment_count - 1]->trimmed);
+    KS_ASSERT(log->log_start_offset <= log->high_watermark);
+    KS_ASSERT(log->high_watermark <= end);
+    KS_ASSERT(log->recovery_point <= end);
+    KS_ASSERT(log->epoch_count <= PLOG_EPOCHS_MAX);
+}
+
 static void plog_segments_insert(struct plog *log, uint32_t at, struct seg *seg)
 {
     KS_ASSERT(log->segment_count < PLOG_SEGMENTS_MAX);
@@ -516,6 +535,7 @@ static enum ks_err plog_roll_at(struct plog *log, int64_t new_base)
         log->recovery_point = new_base;
     env_tracef(log->env, "log.roll", "%s base=%lld", log->dir, (long long)new_base);
     KS_ASSERT(plog_active(log) == seg);
+    plog_assert_shape(log);
     return KS_OK;
 }
 
@@ -616,6 +636,8 @@ static enum ks_err plog_append_checked(struct plog *log, const uint8_t *bytes, u
                                        const struct plog_append_info *info, bool *rolled_out)
 {
     *rolled_out = false;
+    KS_ASSERT(info->first_offset >= plog_log_end_offset(log));
+    KS_ASSERT(info->last_offset >= info->first_offset);
     enum ks_err err = KS_OK;
     if (plog_should_roll(log, size, info->max_timestamp, info->last_offset)) {
         err = plog_roll_at(log, info->first_offset);
@@ -774,6 +796,7 @@ enum ks_err plog_flush(struct plog *log)
     if (err != KS_OK)
         return plog_fail(log, err);
     log->recovery_point = plog_log_end_offset(log);
+    KS_ASSERT(!log->dir_dirty);
     return KS_OK;
 }
 
@@ -863,6 +886,7 @@ enum ks_err plog_truncate_to(struct plog *log, int64_t offset)
         log->log_start_offset = end;
     if (plog_epochs_truncate_end(log, end) && (err = plog_epochs_write(log)) != KS_OK)
         return plog_fail(log, err);
+    plog_assert_shape(log);
     return KS_OK;
 }
 
@@ -961,7 +985,7 @@ enum ks_err plog_retention(struct plog *log, int64_t now_ms, uint32_t *deleted_o
             return plog_fail(log, err);
         *deleted_out += n;
     }
-    KS_ASSERT(log->segment_count >= 1);
+    plog_assert_shape(log);
     return KS_OK;
 }
 
@@ -994,6 +1018,7 @@ enum ks_err plog_replace_segments(struct plog *log, uint32_t first, uint32_t cou
         return plog_fail(log, err);
     }
     plog_segments_insert(log, first, cleaned);
+    plog_assert_shape(log);
     env_tracef(log->env, "log.swap", "%s base=%lld segments=%u", log->dir,
                (long long)cleaned->base_offset, count);
     return KS_OK;
@@ -1327,8 +1352,7 @@ enum ks_err plog_open(struct env *env, const char *log_dir, const struct plog_op
         free(log);
         return err == KS_ERR_CORRUPT_MESSAGE ? KS_ERR_KAFKA_STORAGE_ERROR : err;
     }
-    KS_ASSERT(log->log_start_offset <= log->high_watermark);
-    KS_ASSERT(log->high_watermark <= plog_log_end_offset(log));
+    plog_assert_shape(log);
     *log_out = log;
     return KS_OK;
 }
