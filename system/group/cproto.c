@@ -164,10 +164,10 @@ void cproto_assignment_free(struct cproto_assignment *a)
 
 void cproto_sticky_user_data_encode(struct wire_writer *w, const struct cproto_sticky_user_data *d)
 {
-    KS_ASSERT(d->generation >= -1);
+    KS_ASSERT(d->topic_count <= WIRE_ARRAY_COUNT_MAX);
     topic_partitions_encode(w, d->topic_count, d->previous_assignment);
-    if (d->generation >= 0)
-        wire_write_int32(w, d->generation);
+    if (d->generation != CPROTO_GENERATION_UNKNOWN)
+        wire_write_int32(w, d->generation); /* V1 */
 }
 
 enum ks_err cproto_sticky_user_data_decode(const uint8_t *bytes, uint32_t size_bytes,
@@ -196,7 +196,6 @@ void cproto_sticky_user_data_free(struct cproto_sticky_user_data *d)
 
 void cproto_cooperative_user_data_encode(struct wire_writer *w, int32_t generation)
 {
-    KS_ASSERT(generation >= -1);
     wire_write_int32(w, generation);
 }
 

@@ -69,7 +69,7 @@ KS_MUST_CHECK enum ks_err cproto_assignment_decode(const uint8_t *bytes, uint32_
                                                    struct cproto_assignment *out);
 void cproto_assignment_free(struct cproto_assignment *a);
 
-/* v1 when generation >= 0 is wanted (Kafka writes v1), v0 when generation is -1. */
+/* V1 with the generation (what Kafka writes), V0 when generation is -1 (unknown). */
 void cproto_sticky_user_data_encode(struct wire_writer *w, const struct cproto_sticky_user_data *d);
 KS_MUST_CHECK enum ks_err cproto_sticky_user_data_decode(const uint8_t *bytes, uint32_t size_bytes,
                                                          struct cproto_sticky_user_data *out);
