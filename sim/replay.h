@@ -26,6 +26,9 @@
  *   ---
  *   <812 bytes of scenario text>
  *
+ * A `.scn` file given to `ksim replay` runs as a scenario with its own seed and nothing
+ * to compare (to narrate or step through a lesson).
+ *
  * `ksim replay` exit codes: 0 the run held every invariant and the hash matched; 1 an
  * invariant was violated and the hash matched (the failure reproduced); 2 bad input or
  * usage; 3 the trace hash differed (another binary, or a determinism bug).

@@ -137,6 +137,10 @@ static int replay_verdict(const struct replay_file *f, const struct replay_args 
     }
     const char *expected = f->violation.invariant;
     const char *got = r->violation_count > 0 ? r->violations[0].invariant : "";
+    if (!f->hash_known && f->outcome != REPLAY_OUTCOME_CRASH) {
+        fprintf(out, "ksim replay: a scenario file: no saved trace hash to compare\n");
+        return code;
+    }
     if (!f->hash_known) {
         fprintf(out, "ksim replay: the saved run crashed; this run did not (outcome %s)\n",
                 code == RUNNER_EXIT_OK ? "pass" : "violation");
@@ -237,6 +241,30 @@ static int replay_run(const struct replay_args *a, const struct replay_file *f,
     return code;
 }
 
+/* A `.scn` file replays as a scenario with its own seed and no saved hash, so that
+ * lessons can be narrated and stepped through too. */
+static bool replay_load_scenario(const char *path, struct replay_file *f)
+{
+    size_t len = strlen(path), text_len = 0;
+    if (len < 4 || strcmp(path + len - 4, ".scn") != 0)
+        return false;
+    memset(f, 0, sizeof(*f));
+    if (replay_read_all(path, SCN_FILE_BYTES_MAX, &f->scenario, &text_len) != KS_OK)
+        return false;
+    f->scenario_bytes = text_len;
+    snprintf(f->name, sizeof(f->name), "%s", path);
+    struct scn_script *script = NULL;
+    struct scn_error error;
+    if (scn_parse(runner_lang(), path, f->scenario, &script, &error) == KS_OK) {
+        struct runner_options none;
+        memset(&none, 0, sizeof(none));
+        f->seed = runner_seed(script, &none);
+        f->sim_ns = script->run_ns;
+    }
+    scn_script_free(script);
+    return true;
+}
+
 int replay_main(int argc, char **argv, FILE *out, FILE *err)
 {
     struct replay_args a;
@@ -245,7 +273,8 @@ int replay_main(int argc, char **argv, FILE *out, FILE *err)
         return code;
     struct replay_file f;
     char message[REPLAY_ERROR_BYTES_MAX];
-    if (replay_load(a.path, &f, message, sizeof(message)) != KS_OK) {
+    if (!replay_load_scenario(a.path, &f) &&
+        replay_load(a.path, &f, message, sizeof(message)) != KS_OK) {
         fprintf(err, "ksim replay: %s: %s\n", a.path, message);
         return RUNNER_EXIT_USAGE;
     }

@@ -73,5 +73,12 @@ seeds=$(grep -ho 'FAIL seed [0-9]*' "$work"/sh-0.txt "$work"/sh-1.txt | awk '{pr
 "$ksim" run "${KS_SOURCE_DIR:-.}/scenarios/world_partition.scn" --report "$work/rep" >/dev/null 2>&1
 [ -s "$work/rep/report.html" ] || fail "ksim run --report wrote nothing"
 
+# 7. Lessons run clean and narrate (ksim replay takes a .scn too).
+for lesson in "${KS_SOURCE_DIR:-.}"/scenarios/lessons/*.scn; do
+    "$ksim" run "$lesson" --check-determinism >/dev/null 2>&1 || fail "lesson $lesson does not pass"
+    "$ksim" replay "$lesson" --narrate 2>&1 | grep -q "the run ends: every invariant held" ||
+        fail "lesson $lesson does not narrate"
+done
+
 [ $failed -eq 0 ] && echo "swarm_cli: ok"
 exit $failed
