@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "scn_log.h"
 #include "scn_world.h"
 
 #define RUNNER_ARG_NODE (1ull << 63) /* a scheduled node start, not an action */
@@ -27,6 +28,7 @@
 static const struct scn_module *const runner_modules[] = {
     &scn_world_module,
     &scn_world_fixture_module,
+    &scn_log_module,
 };
 
 static const struct scn_lang runner_language = {

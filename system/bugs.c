@@ -32,6 +32,14 @@ static const struct ks_bug_info bug_table[] = {
     {KS_BUG_CTRL_NO_FENCING, "ctrl_no_fencing", "ctrl_stale_brokers_fenced",
      "ctrl_broker_session_expiry.scn",
      "a broker that stopped heartbeating is never fenced (broker.session.timeout.ms ignored)"},
+    {KS_BUG_LOG_ROLL_SKIPS_FSYNC, "log_roll_skips_fsync", "log_no_fsynced_loss",
+     "log_crash_recovery.scn",
+     "a roll moves the recovery point past data it never fsynced; a crash then loses it"},
+    {KS_BUG_LOG_OFFSET_GAP_ON_ROLL, "log_offset_gap_on_roll", "log_offsets_contiguous",
+     "log_segment_roll.scn", "the batch that rolls a segment is stamped one offset past the end"},
+    {KS_BUG_LOG_INDEX_BASE_OFFSET, "log_index_base_offset", "log_indexes_consistent",
+     "log_segment_roll.scn",
+     "offset index entries hold a batch's base offset instead of its last offset"},
 };
 _Static_assert(KS_ARRAY_COUNT(bug_table) == KS_BUG_COUNT, "one entry per switch");
 

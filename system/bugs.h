@@ -34,6 +34,12 @@ enum ks_bug {
     KS_BUG_CTRL_ELECT_OUTSIDE_ISR,
     /* The controller never fences a broker that stopped heartbeating (ctrl.c). */
     KS_BUG_CTRL_NO_FENCING,
+    /* A roll advances the recovery point without fsyncing the old segment (plog.c). */
+    KS_BUG_LOG_ROLL_SKIPS_FSYNC,
+    /* The batch that makes the log roll is given the log end offset + 1 (plog.c). */
+    KS_BUG_LOG_OFFSET_GAP_ON_ROLL,
+    /* Offset index entries name a batch's base offset, not its last (seg.c). */
+    KS_BUG_LOG_INDEX_BASE_OFFSET,
     KS_BUG_COUNT,
 };
 _Static_assert(KS_BUG_COUNT <= 64, "bug switches live in a 64-bit mask");

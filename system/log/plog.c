@@ -520,7 +520,7 @@ static enum ks_err plog_roll_at(struct plog *log, int64_t new_base)
     KS_ASSERT(old->size_bytes > 0);
     struct seg *seg = NULL;
     enum ks_err err = seg_trim(old);
-    if (err == KS_OK)
+    if (err == KS_OK && !env_bug(log->env, KS_BUG_LOG_ROLL_SKIPS_FSYNC))
         err = plog_flush_from(log, log->recovery_point);
     if (err == KS_OK)
         err = plog_segment_new(log, new_base, &seg);
@@ -672,6 +672,12 @@ enum ks_err plog_append_leader(struct plog *log, uint8_t *batch, uint32_t size_b
     if (err != KS_OK)
         return err;
     int64_t base = plog_log_end_offset(log);
+    if (env_bug(log->env, KS_BUG_LOG_OFFSET_GAP_ON_ROLL)) {
+        struct rb_batch_header pre;
+        rb_batch_header_load(batch, &pre);
+        if (plog_should_roll(log, size_bytes, pre.max_timestamp, base + pre.last_offset_delta))
+            base++;
+    }
     if (rb_restamp(batch, size_bytes, base, leader_epoch) != KS_OK ||
         rb_crc_update(batch, size_bytes) != KS_OK)
         return KS_ERR_CORRUPT_MESSAGE;

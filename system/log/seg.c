@@ -333,7 +333,9 @@ static enum ks_err seg_account_batch(struct seg *seg, const struct seg_batch *b)
     if (b->position == 0)
         seg->first_batch_max_timestamp = b->max_timestamp;
     if (seg->bytes_since_index_entry > seg->config.index_interval_bytes && !seg_index_full(seg)) {
-        enum ks_err err = seg_offset_entry_append(seg, b->last_offset, b->position);
+        int64_t entry_offset =
+            env_bug(seg->env, KS_BUG_LOG_INDEX_BASE_OFFSET) ? b->base_offset : b->last_offset;
+        enum ks_err err = seg_offset_entry_append(seg, entry_offset, b->position);
         if (err == KS_OK)
             err = seg_time_entry_maybe_append(seg, seg->max_timestamp, seg->offset_of_max_timestamp,
                                               false);
