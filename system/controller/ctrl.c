@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "system/bugs.h"
-#include "system/controller/ctrl_err.h"
 #include "system/controller/placement.h"
 #include "system/log/rb.h"
 
@@ -168,9 +167,9 @@ static enum ks_err op_append(struct ctrl *ctrl, struct op *op, int64_t *last_off
     enum ks_err err = ctrl->log.append(ctrl->log.ctx, values, op->count, last_offset_out);
     free(values);
     if (err != KS_OK) {
-        env_logf(ctrl->env, ENV_LOG_WARN, "controller append failed: %s", ctrl_err_name(err));
+        env_logf(ctrl->env, ENV_LOG_WARN, "controller append failed: %s", ks_err_name(err));
         ctrl_lose_leadership(ctrl);
-        return CTRL_ERR_NOT_CONTROLLER;
+        return KS_ERR_NOT_CONTROLLER;
     }
     KS_ASSERT(*last_offset_out == ctrl->last_appended_offset);
     return KS_OK;
@@ -268,7 +267,7 @@ static void op_finish(struct ctrl *ctrl, struct op *op, struct pending *p)
     int64_t last_offset;
     enum ks_err err = KS_OK;
     if (op->too_many)
-        err = CTRL_ERR_POLICY_VIOLATION;
+        err = KS_ERR_POLICY_VIOLATION;
     else if (op->count > 0 && ctrl->pending_count >= CTRL_PENDING_MAX)
         err = KS_ERR_REQUEST_TIMED_OUT;
     else if (op->count > 0)
@@ -395,7 +394,7 @@ static void ctrl_lose_leadership(struct ctrl *ctrl)
     if (ctrl->timer != 0)
         env_timer_cancel(ctrl->env, ctrl->timer);
     ctrl->timer = 0;
-    pending_complete(ctrl, INT64_MAX, CTRL_ERR_NOT_CONTROLLER);
+    pending_complete(ctrl, INT64_MAX, KS_ERR_NOT_CONTROLLER);
     env_tracef(ctrl->env, "ctrl.role", "controller %d renounces epoch %d",
                (int)ctrl->config.node_id, (int)ctrl->epoch);
     KS_ASSERT(ctrl->pending_count == 0);
@@ -510,10 +509,10 @@ static enum ks_err registration_check(struct ctrl *ctrl,
                                       const struct api_broker_registration_request *req)
 {
     if (!ctrl->active)
-        return CTRL_ERR_NOT_CONTROLLER;
+        return KS_ERR_NOT_CONTROLLER;
     if (ctrl->config.cluster_id[0] != '\0' &&
         !wire_string_equal_cstr(req->cluster_id, ctrl->config.cluster_id))
-        return CTRL_ERR_INCONSISTENT_CLUSTER_ID;
+        return KS_ERR_INCONSISTENT_CLUSTER_ID;
     if (req->broker_id < 0 || req->listener_count > MREC_ENDPOINTS_MAX ||
         req->feature_count > MREC_FEATURES_MAX)
         return KS_ERR_INVALID_REQUEST;
@@ -521,7 +520,7 @@ static enum ks_err registration_check(struct ctrl *ctrl,
     struct session *s = session_get(ctrl, req->broker_id, false);
     bool live = b != NULL && s != NULL && !session_expired(ctrl, s, env_mono_ns(ctrl->env), 0);
     if (live && memcmp(b->incarnation_id.bytes, req->incarnation_id.bytes, WIRE_UUID_SIZE) != 0)
-        return CTRL_ERR_DUPLICATE_BROKER_REGISTRATION;
+        return KS_ERR_DUPLICATE_BROKER_REGISTRATION;
     if (b == NULL && ctrl->working.broker_count >= MIMAGE_BROKERS_MAX)
         return KS_ERR_INVALID_REQUEST;
     return KS_OK;
@@ -634,12 +633,12 @@ static enum ks_err heartbeat_check(struct ctrl *ctrl,
                                    const struct api_broker_heartbeat_request *req)
 {
     if (!ctrl->active)
-        return CTRL_ERR_NOT_CONTROLLER;
+        return KS_ERR_NOT_CONTROLLER;
     const struct mimage_broker *b = mimage_broker_find(&ctrl->working, req->broker_id);
     if (b == NULL)
-        return CTRL_ERR_BROKER_ID_NOT_REGISTERED;
+        return KS_ERR_BROKER_ID_NOT_REGISTERED;
     if (b->epoch != req->broker_epoch)
-        return CTRL_ERR_STALE_BROKER_EPOCH;
+        return KS_ERR_STALE_BROKER_EPOCH;
     return KS_OK;
 }
 
@@ -776,7 +775,7 @@ static enum ks_err topic_configs_check(const struct api_create_topics_topic *t)
         for (uint32_t k = 0; k < KS_ARRAY_COUNT(topic_config_names) && !known; k++)
             known = wire_string_equal_cstr(t->configs[i].name, topic_config_names[k]);
         if (!known)
-            return CTRL_ERR_INVALID_CONFIG;
+            return KS_ERR_INVALID_CONFIG;
     }
     return KS_OK;
 }
@@ -823,27 +822,27 @@ static enum ks_err assignments_check(const struct mimage *img,
     if (t->num_partitions != -1 || t->replication_factor != -1)
         return KS_ERR_INVALID_REQUEST;
     if (t->assignment_count > MIMAGE_PARTITIONS_MAX)
-        return CTRL_ERR_INVALID_PARTITIONS;
+        return KS_ERR_INVALID_PARTITIONS;
     *rf = (int16_t)t->assignments[0].broker_id_count;
     for (uint32_t p = 0; p < t->assignment_count; p++) {
         const struct api_create_topics_assignment *a = &t->assignments[p];
         bool any_active = false;
         if (a->partition_index != (int32_t)p || a->broker_id_count == 0 ||
             a->broker_id_count != (uint32_t)*rf || a->broker_id_count > MREC_REPLICAS_MAX)
-            return CTRL_ERR_INVALID_REPLICA_ASSIGNMENT;
+            return KS_ERR_INVALID_REPLICA_ASSIGNMENT;
         for (uint32_t r = 0; r < a->broker_id_count; r++) {
             int32_t id = a->broker_ids[r];
             for (uint32_t k = 0; k < r; k++) {
                 if (a->broker_ids[k] == id)
-                    return CTRL_ERR_INVALID_REPLICA_ASSIGNMENT;
+                    return KS_ERR_INVALID_REPLICA_ASSIGNMENT;
             }
             if (mimage_broker_find(img, id) == NULL)
-                return CTRL_ERR_INVALID_REPLICA_ASSIGNMENT;
+                return KS_ERR_INVALID_REPLICA_ASSIGNMENT;
             any_active = any_active || mimage_broker_active(img, id);
             replicas[p * (uint32_t)*rf + r] = id;
         }
         if (!any_active)
-            return CTRL_ERR_INVALID_REPLICA_ASSIGNMENT;
+            return KS_ERR_INVALID_REPLICA_ASSIGNMENT;
     }
     return KS_OK;
 }
@@ -867,9 +866,9 @@ static enum ks_err topic_plan_make(struct ctrl *ctrl, const struct api_create_to
     plan->rf = t->replication_factor == -1 ? ctrl->config.default_replication_factor
                                            : t->replication_factor;
     if (plan->partitions <= 0 || (uint32_t)plan->partitions > MIMAGE_PARTITIONS_MAX)
-        return CTRL_ERR_INVALID_PARTITIONS;
+        return KS_ERR_INVALID_PARTITIONS;
     if (plan->rf <= 0 || (uint32_t)plan->rf > MREC_REPLICAS_MAX)
-        return CTRL_ERR_INVALID_REPLICATION_FACTOR;
+        return KS_ERR_INVALID_REPLICATION_FACTOR;
     struct placement_broker *brokers =
         ks_alloc(sizeof(*brokers) * (ctrl->working.broker_count + 1));
     uint32_t n = usable_brokers(&ctrl->working, brokers);
@@ -936,7 +935,7 @@ static enum ks_err create_topic_check(struct ctrl *ctrl,
     if (request_has_duplicate(req, index))
         return KS_ERR_INVALID_REQUEST;
     if (mimage_topic_find_name(&ctrl->working, t->name.chars, (uint32_t)t->name.length) != NULL)
-        return CTRL_ERR_TOPIC_ALREADY_EXISTS;
+        return KS_ERR_TOPIC_ALREADY_EXISTS;
     if (topic_name_collides(&ctrl->working, t->name))
         return KS_ERR_INVALID_TOPIC_EXCEPTION;
     return topic_configs_check(t);
@@ -952,7 +951,7 @@ static void create_topic(struct ctrl *ctrl, const struct api_create_topics_reque
         err = topic_plan_make(ctrl, t, &plan);
     result->error_code = (int16_t)err;
     result->error_message =
-        err == KS_OK ? wire_string_null() : wire_string_from(ctrl_err_name(err));
+        err == KS_OK ? wire_string_null() : wire_string_from(ks_err_name(err));
     if (err == KS_OK) {
         result->topic_id = topic_id_draw(ctrl);
         result->num_partitions = plan.partitions;
@@ -984,7 +983,7 @@ void ctrl_create_topics(struct ctrl *ctrl, const struct api_create_topics_reques
         result->replication_factor = -1;
         result->error_message = wire_string_null();
         if (!ctrl->active)
-            result->error_code = (int16_t)CTRL_ERR_NOT_CONTROLLER;
+            result->error_code = (int16_t)KS_ERR_NOT_CONTROLLER;
         else
             create_topic(ctrl, req, i, result, &op);
     }
@@ -1006,7 +1005,7 @@ static const struct mimage_topic *delete_target(const struct ctrl *ctrl, int16_t
         return topic;
     }
     topic = mimage_topic_find_id(&ctrl->working, &t->topic_id);
-    *err = topic == NULL ? CTRL_ERR_UNKNOWN_TOPIC_ID : KS_OK;
+    *err = topic == NULL ? KS_ERR_UNKNOWN_TOPIC_ID : KS_OK;
     return topic;
 }
 
@@ -1023,7 +1022,7 @@ static void delete_topic(struct ctrl *ctrl, int16_t version,
     }
     result->error_code = (int16_t)err;
     result->error_message =
-        err == KS_OK ? wire_string_null() : wire_string_from(ctrl_err_name(err));
+        err == KS_OK ? wire_string_null() : wire_string_from(ks_err_name(err));
     if (topic == NULL)
         return;
     result->name = (struct wire_string){ks_strdup(topic->name), (int32_t)strlen(topic->name)};
@@ -1059,7 +1058,7 @@ void ctrl_delete_topics(struct ctrl *ctrl, int16_t version,
             result->name = (struct wire_string){copy, name.length};
         }
         if (!ctrl->active) {
-            result->error_code = (int16_t)CTRL_ERR_NOT_CONTROLLER;
+            result->error_code = (int16_t)KS_ERR_NOT_CONTROLLER;
             continue;
         }
         char *asked = (char *)result->name.chars;
@@ -1098,9 +1097,9 @@ void ctrl_alter_partition(struct ctrl *ctrl, const struct pchange_alter *alter,
     enum ks_err err = KS_OK;
     const struct mimage_broker *b = mimage_broker_find(&ctrl->working, alter->broker_id);
     if (!ctrl->active)
-        err = CTRL_ERR_NOT_CONTROLLER;
+        err = KS_ERR_NOT_CONTROLLER;
     else if (b == NULL || b->epoch != broker_epoch)
-        err = CTRL_ERR_STALE_BROKER_EPOCH;
+        err = KS_ERR_STALE_BROKER_EPOCH;
     if (err == KS_OK) {
         pchange_context_for(ctrl, &pc);
         err = pchange_alter_partition(&pc, alter, &rec, &has_record);
@@ -1112,7 +1111,7 @@ void ctrl_alter_partition(struct ctrl *ctrl, const struct pchange_alter *alter,
     if (has_record) {
         op_add(&op, &rec);
         if (rec.u.partition_change.leader != MREC_NO_LEADER_CHANGE)
-            p.u.alter.error_code = (int16_t)CTRL_ERR_NEW_LEADER_ELECTED;
+            p.u.alter.error_code = (int16_t)KS_ERR_NEW_LEADER_ELECTED;
     }
     if (err == KS_OK) {
         /* the result is the partition after the change: apply it first */
@@ -1181,33 +1180,4 @@ bool ctrl_check_fencing(const struct ctrl *ctrl, uint64_t slack_ms, char *why, s
         return false;
     }
     return true;
-}
-
-const char *ctrl_err_name(int err)
-{
-    static const struct {
-        int err;
-        const char *name;
-    } names[] = {
-        {36, "TOPIC_ALREADY_EXISTS"},
-        {37, "INVALID_PARTITIONS"},
-        {38, "INVALID_REPLICATION_FACTOR"},
-        {39, "INVALID_REPLICA_ASSIGNMENT"},
-        {40, "INVALID_CONFIG"},
-        {41, "NOT_CONTROLLER"},
-        {44, "POLICY_VIOLATION"},
-        {77, "STALE_BROKER_EPOCH"},
-        {95, "INVALID_UPDATE_VERSION"},
-        {100, "UNKNOWN_TOPIC_ID"},
-        {101, "DUPLICATE_BROKER_REGISTRATION"},
-        {102, "BROKER_ID_NOT_REGISTERED"},
-        {104, "INCONSISTENT_CLUSTER_ID"},
-        {107, "INELIGIBLE_REPLICA"},
-        {108, "NEW_LEADER_ELECTED"},
-    };
-    for (uint32_t i = 0; i < KS_ARRAY_COUNT(names); i++) {
-        if (names[i].err == err)
-            return names[i].name;
-    }
-    return ks_err_name((enum ks_err)err);
 }

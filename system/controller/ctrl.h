@@ -42,7 +42,6 @@
 /* Kafka's longest topic name. */
 #define CTRL_TOPIC_NAME_LENGTH_MAX 249
 #define CTRL_CLUSTER_ID_BYTES_MAX 64u
-#define CTRL_ERR_POLICY_VIOLATION ((enum ks_err)44)
 
 struct ctrl_config {
     int32_t node_id;
@@ -69,7 +68,7 @@ struct ctrl_log {
     /* The offset the next appended record will get. */
     int64_t (*next_offset)(void *ctx);
     /* Appends the values as consecutive offsets in one batch; KS_OK with the last
-     * offset, or CTRL_ERR_NOT_CONTROLLER (this node does not lead), or a disk error. */
+     * offset, or KS_ERR_NOT_CONTROLLER (this node does not lead), or a disk error. */
     enum ks_err (*append)(void *ctx, const struct ctrl_value *values, uint32_t count,
                           int64_t *last_offset_out);
 };

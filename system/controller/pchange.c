@@ -6,7 +6,6 @@
 
 #include <string.h>
 
-#include "system/controller/ctrl_err.h"
 
 #define PCHANGE_UNCLEAN_CONFIG "unclean.leader.election.enable"
 
@@ -209,7 +208,7 @@ enum ks_err pchange_alter_partition(const struct pchange_context *ctx,
     *has_record = false;
     const struct mimage_topic *topic = mimage_topic_find_id(ctx->img, &alter->topic_id);
     if (topic == NULL)
-        return CTRL_ERR_UNKNOWN_TOPIC_ID;
+        return KS_ERR_UNKNOWN_TOPIC_ID;
     if (alter->partition_id < 0 || (uint32_t)alter->partition_id >= topic->partition_count)
         return KS_ERR_UNKNOWN_TOPIC_OR_PARTITION;
     const struct mimage_partition *p = &topic->partitions[alter->partition_id];
@@ -218,11 +217,11 @@ enum ks_err pchange_alter_partition(const struct pchange_context *ctx,
     if (alter->broker_id != p->leader)
         return KS_ERR_INVALID_REQUEST;
     if (alter->partition_epoch != p->partition_epoch)
-        return CTRL_ERR_INVALID_UPDATE_VERSION;
+        return KS_ERR_INVALID_UPDATE_VERSION;
     if (!alter_isr_valid(p, alter))
         return KS_ERR_INVALID_REQUEST;
     if (!alter_isr_eligible(ctx, p, alter))
-        return CTRL_ERR_INELIGIBLE_REPLICA;
+        return KS_ERR_INELIGIBLE_REPLICA;
     *has_record = pchange_build(ctx, topic, alter->partition_id, alter->isr, alter->isr_count, out);
     KS_ASSERT(!*has_record || out->type == MREC_PARTITION_CHANGE);
     return KS_OK;

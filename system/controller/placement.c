@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "system/controller/ctrl_err.h"
 #include "system/controller/mrec.h"
 
 /* Racks compare by name; NULL (no rack) sorts first. */
@@ -138,9 +137,9 @@ enum ks_err placement_place(const struct placement_broker *brokers, uint32_t bro
                             uint64_t random_start, uint64_t random_shift, int32_t *assignment)
 {
     if (partition_count <= 0)
-        return CTRL_ERR_INVALID_PARTITIONS;
+        return KS_ERR_INVALID_PARTITIONS;
     if (replication_factor <= 0 || (uint32_t)replication_factor > broker_count)
-        return CTRL_ERR_INVALID_REPLICATION_FACTOR;
+        return KS_ERR_INVALID_REPLICATION_FACTOR;
     if (broker_count > PLACEMENT_BROKERS_MAX || (uint32_t)replication_factor > MREC_REPLICAS_MAX)
         return KS_ERR_TOO_MANY;
     for (uint32_t i = 1; i < broker_count; i++)

@@ -13,7 +13,6 @@
 #include <stdio.h>
 
 #include "system/bugs.h"
-#include "system/controller/ctrl_err.h"
 #include "system/controller/tests/ctrl_testkit.h"
 
 #define WHY_SIZE 256u
@@ -189,12 +188,12 @@ static void test_register_and_unfence(void **state)
     struct api_broker_heartbeat_request req = {.broker_id = 2, .broker_epoch = 99};
     struct seen s = {0};
     ctrl_broker_heartbeat(f.ctrl, &req, on_heartbeat, &s);
-    assert_int_equal(s.heartbeat.error_code, CTRL_ERR_STALE_BROKER_EPOCH);
+    assert_int_equal(s.heartbeat.error_code, KS_ERR_STALE_BROKER_EPOCH);
     req.broker_id = 9;
     ctrl_broker_heartbeat(f.ctrl, &req, on_heartbeat, &s);
-    assert_int_equal(s.heartbeat.error_code, CTRL_ERR_BROKER_ID_NOT_REGISTERED);
+    assert_int_equal(s.heartbeat.error_code, KS_ERR_BROKER_ID_NOT_REGISTERED);
     /* Another incarnation while the session lives: DUPLICATE_BROKER_REGISTRATION. */
-    assert_int_equal(register_broker(&f, 2, 7, NULL), CTRL_ERR_DUPLICATE_BROKER_REGISTRATION);
+    assert_int_equal(register_broker(&f, 2, 7, NULL), KS_ERR_DUPLICATE_BROKER_REGISTRATION);
     fixture_stop(&f);
 }
 
@@ -527,7 +526,7 @@ static void test_alter_partition(void **state)
                                   .isr_broker_epochs = {-1, -1, -1}};
     struct seen s = {0};
     ctrl_alter_partition(f.ctrl, &alter, f.epochs[leader], on_alter, &s);
-    assert_int_equal(s.alter.error_code, CTRL_ERR_INELIGIBLE_REPLICA);
+    assert_int_equal(s.alter.error_code, KS_ERR_INELIGIBLE_REPLICA);
     fixture_stop(&f);
 }
 
@@ -546,10 +545,10 @@ static void test_not_controller(void **state)
     assert_non_null(mimage_topic_find_name(ctrl_working_image(f.ctrl), "p", 1));
     ctrl_renounce(f.ctrl);
     assert_int_equal(s.calls, 1);
-    assert_int_equal(s.topic_errors[0], CTRL_ERR_NOT_CONTROLLER);
+    assert_int_equal(s.topic_errors[0], KS_ERR_NOT_CONTROLLER);
     assert_null(mimage_topic_find_name(ctrl_working_image(f.ctrl), "p", 1));
     ctrl_create_topics(f.ctrl, &req, on_create, &s);
-    assert_int_equal(s.topic_errors[0], CTRL_ERR_NOT_CONTROLLER);
+    assert_int_equal(s.topic_errors[0], KS_ERR_NOT_CONTROLLER);
     /* The log refusing an append makes the controller renounce. */
     f.log->committed = f.log->next_offset - 1; /* drop the uncommitted record */
     testkit_log_free(f.log);
@@ -564,7 +563,7 @@ static void test_append_refused(void **state)
     struct fixture f;
     fixture_cluster(&f, 2, 0);
     f.log->leader = false;
-    assert_int_equal(create_topic(&f, "q", 1, 1, NULL), CTRL_ERR_NOT_CONTROLLER);
+    assert_int_equal(create_topic(&f, "q", 1, 1, NULL), KS_ERR_NOT_CONTROLLER);
     assert_false(ctrl_is_active(f.ctrl));
     fixture_stop(&f);
 }

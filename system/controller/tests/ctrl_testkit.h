@@ -170,7 +170,7 @@ static enum ks_err testkit_log_append(void *ctx, const struct ctrl_value *values
 {
     struct testkit_log *log = ctx;
     if (!log->leader)
-        return CTRL_ERR_NOT_CONTROLLER;
+        return KS_ERR_NOT_CONTROLLER;
     KS_ASSERT(log->next_offset + count <= TESTKIT_RECORDS_MAX);
     for (uint32_t i = 0; i < count; i++) {
         struct testkit_record *r = &log->records[log->next_offset++];
