@@ -20,6 +20,7 @@
 #define REPORT_LEFT_PX 110.0
 #define REPORT_MSC_COL_PX 130.0
 #define REPORT_MSC_ROW_PX 18.0
+#define REPORT_MSC_TIME_PX 80.0 /* the time column, left of the lanes */
 #define REPORT_TEXT_BYTES_MAX 1024u
 #define REPORT_PATH_BYTES_MAX 4096u
 
@@ -399,7 +400,7 @@ static void msc_collect(struct msc *m, const struct report_input *in, uint64_t e
 
 static double msc_x(int node)
 {
-    return 20.0 + REPORT_MSC_COL_PX / 2 + node * REPORT_MSC_COL_PX;
+    return REPORT_MSC_TIME_PX + REPORT_MSC_COL_PX / 2 + node * REPORT_MSC_COL_PX;
 }
 
 static double msc_y(uint32_t row)
@@ -452,7 +453,8 @@ static void msc_arrow(FILE *out, const struct msc *m, uint32_t i, double bottom)
 static void msc_draw(FILE *out, const struct report_input *in, const struct msc *m)
 {
     uint32_t nodes = in->script->node_count;
-    double width = 40.0 + nodes * REPORT_MSC_COL_PX, bottom = msc_y(m->row_count) + 10.0;
+    double width = REPORT_MSC_TIME_PX + nodes * REPORT_MSC_COL_PX,
+           bottom = msc_y(m->row_count) + 10.0;
     fprintf(out,
             "<svg width='%.0f' height='%.0f' xmlns='http://www.w3.org/2000/svg'><defs><marker "
             "id='arrow' markerWidth='8' markerHeight='8' refX='7' refY='3' orient='auto'><path "
@@ -470,7 +472,7 @@ static void msc_draw(FILE *out, const struct report_input *in, const struct msc 
         const struct msc_row *r = &m->rows[i];
         char t[32];
         narrate_time(r->time_ns, t, sizeof(t));
-        fprintf(out, "<text x='%.1f' y='%.1f' fill='#888'>%s</text>", width, msc_y(i) + 4, t);
+        fprintf(out, "<text x='4' y='%.1f' fill='#888'>%s</text>", msc_y(i) + 4, t);
         if (r->is_send || r->is_recv) {
             msc_arrow(out, m, i, bottom);
             continue;

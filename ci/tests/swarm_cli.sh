@@ -27,6 +27,15 @@ report=${replay%.replay}/report.html
 [ -s "$report" ] || fail "no report $report"
 grep -q "<svg" "$report" && grep -q "ping_durable_counter" "$report" || fail "report lacks the chart or the invariant"
 
+# The report renders in a real browser, when one is installed (Debian's chromium).
+browser=$(command -v chromium || command -v chromium-browser || true)
+if [ -n "$browser" ]; then
+    timeout 60 "$browser" --headless --no-sandbox --disable-gpu --window-size=1200,1600 \
+        --screenshot="$work/report.png" "file://$(realpath "$report")" >/dev/null 2>&1
+    [ "$(stat -c %s "$work/report.png" 2>/dev/null || echo 0)" -gt 20000 ] ||
+        fail "chromium did not render the report"
+fi
+
 # 2. Replay: same hash, exit 1 (the failure reproduced); narrate; --until prints state.
 "$ksim" replay "$replay" >"$work/r.txt" 2>&1
 rc=$?
