@@ -935,7 +935,9 @@ static void model_add(struct model_node *mn, const struct lognode_record *r)
 
 static bool same_record(const struct lognode_record *a, const struct lognode_record *b)
 {
-    return a->key_id == b->key_id && a->seq == b->seq && a->tombstone == b->tombstone;
+    /* A tombstone carries no value, so no sequence number either. */
+    return a->key_id == b->key_id && a->tombstone == b->tombstone &&
+           (a->tombstone || a->seq == b->seq);
 }
 
 /* log_no_fsynced_loss, on the first audit after a start. */
