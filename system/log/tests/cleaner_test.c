@@ -344,6 +344,13 @@ static bool crash_clean_at(struct tk *t, int32_t p, uint64_t mutations, bool *va
     assert_true(err == KS_OK || f.frozen);
     plog_free(log);
     tk_crash(t);
+    if (mutations % 3 == 1) { /* and again while the log recovers (and finishes a swap) */
+        tk_freeze_init(&f, t->env, mutations % 17);
+        struct plog_open_args args = {"orders", p, -1, -1, -1, -1, false};
+        if (plog_open(&f.env, LOG_DIR, &args, &c, &log) == KS_OK)
+            plog_free(log);
+        tk_crash(t);
+    }
     log = open_partition(t->env, &c, false, p);
     swaps_completed += log->swaps_completed;
     struct dir_scan d = {0};
