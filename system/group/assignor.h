@@ -19,6 +19,7 @@
 #ifndef KS_GROUP_ASSIGNOR_H
 #define KS_GROUP_ASSIGNOR_H
 
+#include "system/group/cproto.h"
 #include "system/proto/wire.h"
 
 /* Named limits on one assignment; above them assignor_assign() fails with TOO_MANY. */
@@ -88,5 +89,26 @@ KS_MUST_CHECK enum ks_err assignor_assign(enum assignor_kind kind,
                                           const struct assignor_member *members,
                                           uint32_t member_count, struct assignor_result *out);
 void assignor_result_free(struct assignor_result *result);
+
+/*
+ * The owned partitions and generation an assignor reads from a member's decoded
+ * subscription (assignor_cproto.c): none for range and roundrobin; for sticky the
+ * StickyAssignor user data (previous assignment, V1 generation); for cooperative-sticky
+ * OwnedPartitions with GenerationId (v2+, when >= 0), else the generation in the
+ * cooperative user data (-1 if it does not parse), as
+ * CooperativeStickyAssignor.memberData does. *owned is allocated (free() it) and its
+ * topic names point into the subscription's input. Undecodable sticky user data counts
+ * as no previous assignment, as Kafka logs and carries on.
+ */
+void assignor_owned_from_subscription(enum assignor_kind kind, const struct cproto_subscription *s,
+                                      struct assignor_tp **owned, uint32_t *owned_count,
+                                      int32_t *generation);
+/*
+ * One member's result as a ConsumerProtocolAssignment at version (0-3), partitions
+ * grouped by topic in order. Allocates the topic array and partition arrays: free with
+ * cproto_assignment_free(). Topic names point into the assignor's input.
+ */
+void assignor_to_cproto_assignment(const struct assignor_member_assignment *a, int16_t version,
+                                   struct cproto_assignment *out);
 
 #endif

@@ -529,6 +529,88 @@ static void test_cooperative_properties(void **state)
     }
 }
 
+/* ---- between subscriptions and assignments ---- */
+
+static void test_owned_from_subscription(void **state)
+{
+    int32_t p01[] = {0, 1}, p2[] = {2};
+    struct cproto_topic_partitions tps[2] = {{wire_string_from("t0"), 2, p01},
+                                             {wire_string_from("t1"), 1, p2}};
+    struct wire_string topics[1] = {wire_string_from("t0")};
+    struct cproto_sticky_user_data sticky = {2, tps, 4};
+    struct wire_writer user_data;
+    struct assignor_tp *owned;
+    uint32_t owned_count;
+    int32_t generation;
+    wire_writer_init(&user_data);
+    cproto_sticky_user_data_encode(&user_data, &sticky);
+    struct cproto_subscription s = {
+        0, 1,    topics, {user_data.bytes, (int32_t)user_data.size_bytes},
+        0, NULL, -1,     wire_string_null()};
+    assignor_owned_from_subscription(ASSIGNOR_STICKY, &s, &owned, &owned_count, &generation);
+    assert_int_equal(owned_count, 3);
+    assert_int_equal(generation, 4);
+    assert_true(wire_string_equal_cstr(owned[2].topic, "t1"));
+    assert_int_equal(owned[2].partition, 2);
+    free(owned);
+    /* Cooperative v2+: OwnedPartitions and GenerationId. */
+    s = (struct cproto_subscription){2, 1, topics, {NULL, -1}, 2, tps, 9, wire_string_null()};
+    assignor_owned_from_subscription(ASSIGNOR_COOPERATIVE_STICKY, &s, &owned, &owned_count,
+                                     &generation);
+    assert_int_equal(owned_count, 3);
+    assert_int_equal(generation, 9);
+    free(owned);
+    /* Cooperative v1: the generation from the user data. */
+    wire_writer_reset(&user_data);
+    cproto_cooperative_user_data_encode(&user_data, 6);
+    s = (struct cproto_subscription){1, 1,   topics, {user_data.bytes, 4},
+                                     1, tps, -1,     wire_string_null()};
+    assignor_owned_from_subscription(ASSIGNOR_COOPERATIVE_STICKY, &s, &owned, &owned_count,
+                                     &generation);
+    assert_int_equal(owned_count, 2);
+    assert_int_equal(generation, 6);
+    free(owned);
+    /* Range owns nothing; garbage sticky user data counts as nothing. */
+    s.user_data.size_bytes = 3;
+    assignor_owned_from_subscription(ASSIGNOR_STICKY, &s, &owned, &owned_count, &generation);
+    assert_int_equal(owned_count, 0);
+    assert_int_equal(generation, -1);
+    free(owned);
+    assignor_owned_from_subscription(ASSIGNOR_RANGE, &s, &owned, &owned_count, &generation);
+    assert_int_equal(owned_count, 0);
+    free(owned);
+    wire_writer_free(&user_data);
+}
+
+/* Range's javadoc result for C0 as the SyncGroup payload: grouped by topic. */
+static void test_to_cproto_assignment(void **state)
+{
+    static const uint8_t golden_c0[] = {
+        0x00, 0x01, 0x00, 0x00, 0x00, 0x02, 0x00, 0x02, 't',  '0',  0x00, 0x00, 0x00, 0x02,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x02, 't',  '1',  0x00, 0x00,
+        0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0xff, 0xff, 0xff, 0xff};
+    struct built b;
+    struct assignor_result result;
+    struct cproto_assignment a;
+    struct wire_writer w;
+    build(&b, &cases[0]);
+    assert_int_equal(assignor_assign(ASSIGNOR_RANGE, b.topics, b.topic_count, b.members,
+                                     b.member_count, &result),
+                     KS_OK);
+    assignor_to_cproto_assignment(&result.members[0], 1, &a);
+    wire_writer_init(&w);
+    cproto_assignment_encode(&w, &a);
+    assert_int_equal(w.size_bytes, sizeof(golden_c0));
+    assert_memory_equal(w.bytes, golden_c0, sizeof(golden_c0));
+    cproto_assignment_free(&a);
+    assignor_to_cproto_assignment(&result.members[1], 0, &a); /* t0-2 t1-2 */
+    assert_int_equal(a.topic_count, 2);
+    assert_int_equal(a.assigned_partitions[1].partitions[0], 2);
+    cproto_assignment_free(&a);
+    wire_writer_free(&w);
+    assignor_result_free(&result);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -536,6 +618,8 @@ int main(void)
         cmocka_unit_test(test_names_and_bad_input),
         cmocka_unit_test(test_properties),
         cmocka_unit_test(test_cooperative_properties),
+        cmocka_unit_test(test_owned_from_subscription),
+        cmocka_unit_test(test_to_cproto_assignment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
