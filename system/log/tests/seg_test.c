@@ -342,6 +342,53 @@ static void test_bug_skip_recovery_crc_is_caught(void **state)
     }
 }
 
+/* Bad bytes after two good batches: recovery keeps the good ones, cuts the rest, and
+ * never asserts. */
+static void test_recover_bad_input(void **state)
+{
+    static const struct {
+        const char *what;
+        uint32_t at;     /* offset into the third batch's header */
+        uint8_t byte[4]; /* written there */
+        uint32_t n;
+    } cases[] = {
+        {"magic 1", 16, {1}, 1},
+        {"magic 3", 16, {3}, 1},
+        {"batch length below the header", 8, {0, 0, 0, 10}, 4},
+        {"batch length negative", 8, {0x80, 0, 0, 0}, 4},
+        {"batch length past the file", 8, {0, 1, 0, 0}, 4},
+        {"last offset delta negative", 23, {0xff, 0xff, 0xff, 0xff}, 4},
+        {"base offset going back", 0, {0, 0, 0, 0}, 4},
+        {"offset past int32 from the base", 0, {0xff, 0xff, 0xff, 0xff}, 4},
+        {"crc", 17, {0, 0, 0, 0}, 4},
+    };
+    for (uint32_t i = 0; i < KS_ARRAY_COUNT(cases); i++) {
+        struct tk t = setup(40 + i, 0);
+        struct seg_config c = test_config(0, 4096);
+        struct seg *seg = NULL;
+        assert_int_equal(seg_create(t.env, DIR, 0, &c, "", &seg), KS_OK);
+        uint32_t good = append(seg, 0, 2, 10, 1) + append(seg, 2, 2, 10, 2);
+        append(seg, 4, 2, 10, 3);
+        uint32_t total = seg->size_bytes;
+        seg_close(seg);
+        uint8_t bytes[8] = {0};
+        memcpy(bytes, cases[i].byte, cases[i].n);
+        if (cases[i].at == 0) /* an 8-byte base offset */
+            memcpy(bytes + 4, cases[i].byte, cases[i].n);
+        uint32_t n = cases[i].at == 0 ? 8 : cases[i].n;
+        poke(t.env, DIR "/00000000000000000000.log", good + cases[i].at, bytes, n);
+        bool needs = false;
+        seg = reopen(&t, &needs);
+        uint32_t cut = 0;
+        assert_int_equal(seg_recover(seg, NULL, NULL, &cut), KS_OK);
+        if (seg->size_bytes != good || cut != total - good)
+            fail_msg("%s: kept %u of %u bytes", cases[i].what, seg->size_bytes, total);
+        assert_int_equal(seg->next_offset, 4);
+        seg_close(seg);
+        tk_free(&t);
+    }
+}
+
 static void test_suffix_rename(void **state)
 {
     struct tk t = setup(30, 0);
@@ -370,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_recover_torn_tail),
         cmocka_unit_test(test_open_detects_bad_index),
         cmocka_unit_test(test_bug_skip_recovery_crc_is_caught),
+        cmocka_unit_test(test_recover_bad_input),
         cmocka_unit_test(test_suffix_rename),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
