@@ -272,7 +272,10 @@ static uint32_t general_least_loaded(const struct sticky *s, uint32_t p)
     return best;
 }
 
-/* One balancing move, from the most loaded member that has a movable partition. */
+/*
+ * One balancing move: the first partition (in order) whose owner has two or more
+ * partitions more than the least-loaded member that could take it. O(P * M) a move.
+ */
 static bool general_move_one(struct sticky *s)
 {
     struct assignor_plan *plan = s->plan;
