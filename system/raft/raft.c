@@ -20,9 +20,11 @@
 #include "system/proto/api_begin_quorum_epoch.h"
 #include "system/proto/api_end_quorum_epoch.h"
 #include "system/proto/api_fetch.h"
+#include "system/proto/api_fetch_snapshot.h"
 #include "system/proto/api_vote.h"
 #include "system/raft/raft_net.h"
 #include "system/raft/raft_qstate.h"
+#include "system/raft/raft_snapshot.h"
 
 #define RAFT_NEVER UINT64_MAX
 #define RAFT_NS_PER_MS 1000000ull
@@ -30,6 +32,12 @@
 #define RAFT_BQE_VERSION 0
 #define RAFT_EQE_VERSION 0
 #define RAFT_FETCH_VERSION 13
+#define RAFT_FETCH_SNAPSHOT_VERSION 0
+/* Kafka's SNAPSHOT_NOT_FOUND and POSITION_OUT_OF_RANGE (KIP-630). */
+#define RAFT_ERR_SNAPSHOT_NOT_FOUND 98
+#define RAFT_ERR_POSITION_OUT_OF_RANGE 99
+/* Rounds of reading one fetch's worth of committed batches per apply call. */
+#define RAFT_APPLY_ROUNDS_MAX 64u
 /* Cookies tell apart what a response answers: the kind in the top byte. */
 #define RAFT_COOKIE_VOTE (1ull << 56)
 #define RAFT_COOKIE_FETCH (2ull << 56)
@@ -45,6 +53,8 @@ struct raft {
     struct raft_config config;
     struct raft_net *net;
     struct raft_log *log;
+    const struct raft_state_machine *sm;
+    void *sm_ctx;
     enum raft_state state;
     struct raft_qstate qs; /* epoch, leader, vote: what this voter acts on */
     int self_index;
@@ -59,11 +69,21 @@ struct raft {
     uint32_t fetched_mask;                /* voters heard from in this check-quorum window */
     uint32_t begun_mask;                  /* voters that fetched in this epoch */
     int64_t high_watermark;
+    /* State machine and snapshots */
+    int64_t applied_offset;
+    uint64_t applied_bytes_since_snapshot;
+    bool has_snapshot;
+    struct raft_snapshot_id snapshot; /* the latest, where the log starts */
     /* Follower */
     bool fetch_inflight;
     bool leader_ended; /* the leader sent EndQuorumEpoch */
     uint64_t fetch_id;
     uint64_t fetch_sent_ns;
+    bool snapshot_fetching; /* downloading the leader's snapshot with FetchSnapshot */
+    struct raft_snapshot_id snapshot_fetch_id;
+    uint8_t *snapshot_buf; /* snapshot_fill of snapshot_size bytes so far */
+    uint32_t snapshot_size;
+    uint32_t snapshot_fill;
     /* Deadlines (monotonic ns; RAFT_NEVER when unset) */
     uint64_t election_deadline_ns;
     uint64_t fetch_deadline_ns;
@@ -191,6 +211,7 @@ static uint64_t raft_next_deadline(const struct raft *raft)
 }
 
 static void raft_poll(void *ctx);
+static void raft_apply_committed(struct raft *raft);
 
 /* Points the one timer at the state's nearest deadline. */
 static void raft_schedule(struct raft *raft)
@@ -420,6 +441,7 @@ static void raft_update_high_watermark(struct raft *raft)
     KS_ASSERT(candidate <= raft_log_end_offset(raft->log));
     raft->high_watermark = candidate;
     env_tracef(raft->env, "raft.hw", "leader high watermark %lld", (long long)candidate);
+    raft_apply_committed(raft);
 }
 
 enum ks_err raft_append(struct raft *raft, const uint8_t *value, uint32_t value_size)
@@ -441,6 +463,170 @@ enum ks_err raft_append(struct raft *raft, const uint8_t *value, uint32_t value_
     }
     raft_update_high_watermark(raft);
     return KS_OK;
+}
+
+/* ---- the state machine and snapshots (KIP-630) ---- */
+
+/* Moves the log start up to where the previous snapshot ended: one snapshot interval of
+ * log stays, so followers a little behind keep fetching records (Kafka keeps the log
+ * for metadata.max.retention.bytes/ms; this keeps one interval). */
+static enum ks_err raft_log_retain_from(struct raft *raft, int64_t offset)
+{
+    const struct raft_log *log = raft->log;
+    if (offset <= raft_log_start_offset(log))
+        return KS_OK;
+    uint32_t last = raft_log_batch_find(log, offset - 1);
+    KS_ASSERT(last < raft_log_batch_count(log));
+    return raft_log_advance_start(raft->log, offset, raft_log_batch_at(log, last)->epoch);
+}
+
+/* Takes a snapshot at the applied offset. */
+static void raft_snapshot_take(struct raft *raft)
+{
+    const struct raft_log *log = raft->log;
+    int64_t previous_end = raft->has_snapshot ? raft->snapshot.end_offset : 0;
+    uint32_t last = raft_log_batch_find(log, raft->applied_offset - 1);
+    KS_ASSERT(last < raft_log_batch_count(log));
+    struct raft_snapshot_id id = {raft->applied_offset, raft_log_batch_at(log, last)->epoch};
+    KS_ASSERT(raft_log_batch_at(log, last)->last_offset + 1 == raft->applied_offset);
+    uint8_t *image = ks_alloc(RAFT_SNAPSHOT_IMAGE_BYTES_MAX);
+    uint32_t image_size = raft->sm->image(raft->sm_ctx, image, RAFT_SNAPSHOT_IMAGE_BYTES_MAX);
+    KS_ASSERT(image_size <= RAFT_SNAPSHOT_IMAGE_BYTES_MAX);
+    uint8_t *bytes = NULL;
+    uint32_t size = 0;
+    bool found = false;
+    enum ks_err err =
+        raft_snapshot_build(&id, env_wall_ms(raft->env), image, image_size, &bytes, &size);
+    free(image);
+    if (err == KS_OK)
+        err = raft_snapshot_write(raft->env, RAFT_LOG_DIR, &id, bytes, size);
+    free(bytes);
+    if (err == KS_OK)
+        err = raft_log_retain_from(raft, previous_end);
+    if (err == KS_OK)
+        err = raft_snapshot_latest(raft->env, RAFT_LOG_DIR, &raft->snapshot, &found);
+    if (err != KS_OK) {
+        raft_fail(raft, "snapshot", err);
+        return;
+    }
+    KS_ASSERT(found && raft->snapshot.end_offset == id.end_offset);
+    raft->has_snapshot = true;
+    raft->applied_bytes_since_snapshot = 0;
+    raft->stats.snapshots_taken++;
+    env_tracef(raft->env, "raft.snapshot", "snapshot %lld-%d taken; log starts at %lld",
+               (long long)id.end_offset, id.epoch, (long long)raft_log_start_offset(log));
+}
+
+/* Applies one committed batch's data records. */
+static void raft_apply_batch(struct raft *raft, const struct rb_batch *batch)
+{
+    struct rb_iter it;
+    struct rb_record record;
+    if (batch->header.attributes & RB_ATTR_CONTROL)
+        return;
+    rb_iter_init(&it, batch);
+    while (rb_iter_next(&it, &record)) /* bounded by the batch's record count */
+        raft->sm->apply(raft->sm_ctx, record.offset, record.value, record.value_size);
+}
+
+/* Applies the batches in [offset of bytes, high watermark); returns false on bad bytes. */
+static bool raft_apply_bytes(struct raft *raft, const uint8_t *bytes, uint32_t size)
+{
+    uint32_t position = 0;
+    while (position < size && raft->applied_offset < raft->high_watermark) {
+        struct rb_batch batch;
+        if (rb_decode(bytes + position, size - position, &batch) != KS_OK)
+            return false;
+        bool inside =
+            batch.header.base_offset + batch.header.last_offset_delta < raft->high_watermark;
+        if (inside) {
+            raft_apply_batch(raft, &batch);
+            raft->applied_offset = batch.header.base_offset + batch.header.last_offset_delta + 1;
+            raft->applied_bytes_since_snapshot += batch.size_bytes;
+        }
+        position += batch.size_bytes;
+        rb_batch_release(&batch);
+        if (!inside)
+            break;
+    }
+    return true;
+}
+
+/* Feeds the state machine every record below the high watermark, then snapshots
+ * when enough was applied since the last one. */
+static void raft_apply_committed(struct raft *raft)
+{
+    for (uint32_t round = 0; round < RAFT_APPLY_ROUNDS_MAX; round++) {
+        int64_t before = raft->applied_offset;
+        if (before >= raft->high_watermark || raft->state == RAFT_FAILED)
+            break;
+        uint8_t *bytes = NULL;
+        uint32_t size = 0;
+        enum ks_err err = raft_log_read(raft->log, before, RAFT_FETCH_BYTES_MAX, &bytes, &size);
+        if (err == KS_OK && !raft_apply_bytes(raft, bytes, size))
+            err = KS_ERR_CORRUPT_MESSAGE;
+        free(bytes);
+        if (err != KS_OK)
+            raft_fail(raft, "apply", err);
+        if (raft->applied_offset == before)
+            break;
+    }
+    if (raft->state != RAFT_FAILED &&
+        raft->applied_bytes_since_snapshot >= raft->config.snapshot_bytes &&
+        raft->applied_offset > raft_log_start_offset(raft->log) &&
+        (!raft->has_snapshot || raft->applied_offset > raft->snapshot.end_offset))
+        raft_snapshot_take(raft);
+}
+
+/* Loads a snapshot's bytes into the state machine and moves the log start to it. */
+static enum ks_err raft_snapshot_install(struct raft *raft, const struct raft_snapshot_id *id,
+                                         const uint8_t *bytes, uint32_t size)
+{
+    const uint8_t *image = NULL;
+    uint32_t image_size = 0;
+    enum ks_err err = raft_snapshot_parse(bytes, size, &image, &image_size);
+    if (err == KS_OK && !raft->sm->load(raft->sm_ctx, image, image_size))
+        err = KS_ERR_CORRUPT_MESSAGE;
+    if (err != KS_OK)
+        return err;
+    if (id->end_offset > raft_log_end_offset(raft->log))
+        err = raft_log_advance_start(raft->log, id->end_offset, id->epoch); /* log behind it */
+    if (err != KS_OK)
+        return err;
+    raft->has_snapshot = true;
+    raft->snapshot = *id;
+    raft->applied_offset = id->end_offset;
+    raft->applied_bytes_since_snapshot = 0;
+    if (raft->high_watermark < id->end_offset)
+        raft->high_watermark = id->end_offset; /* a snapshot holds only committed records */
+    return KS_OK;
+}
+
+/* At start: the newest snapshot on disk, if any, becomes the state machine's state. */
+static enum ks_err raft_snapshot_load_latest(struct raft *raft)
+{
+    struct raft_snapshot_id id;
+    bool found = false;
+    uint8_t *bytes = NULL;
+    uint32_t size = 0;
+    raft->applied_offset = raft_log_start_offset(raft->log);
+    enum ks_err err = raft_snapshot_latest(raft->env, RAFT_LOG_DIR, &id, &found);
+    if (err != KS_OK || !found)
+        return err;
+    err = raft_snapshot_read(raft->env, RAFT_LOG_DIR, &id, &bytes, &size);
+    if (err == KS_OK)
+        err = raft_snapshot_install(raft, &id, bytes, size);
+    free(bytes);
+    return err;
+}
+
+/* Drops a snapshot download under way. */
+static void raft_snapshot_fetch_reset(struct raft *raft)
+{
+    free(raft->snapshot_buf);
+    raft->snapshot_buf = NULL;
+    raft->snapshot_fetching = false;
+    raft->snapshot_size = raft->snapshot_fill = 0;
 }
 
 /* ---- transitions ---- */
@@ -473,6 +659,7 @@ static void raft_become_follower(struct raft *raft, int32_t epoch, int32_t leade
     raft->fetch_inflight = false;
     raft->leader_ended = false;
     raft->fetch_id++; /* a fetch still out to an old leader is ignored */
+    raft_snapshot_fetch_reset(raft);
 }
 
 static void raft_become_leader(struct raft *raft)
@@ -748,16 +935,16 @@ static enum ks_err raft_on_begin_quorum_request(struct raft *raft, int16_t versi
     return KS_OK;
 }
 
-/* How long a preferred successor waits before its election: the first goes at once. */
+/* How long a preferred successor waits before its election: the first goes at once, the
+ * others after strictly growing backoffs (KafkaRaftClient.endEpochElectionBackoff). */
 static uint64_t raft_end_quorum_backoff_ns(struct raft *raft,
                                            const struct api_end_quorum_epoch_request *req)
 {
     for (uint32_t i = 0; i < req->preferred_successor_count; i++) {
         if (req->preferred_successors[i] != raft->config.node_id)
             continue;
-        uint64_t cap = raft->config.election_backoff_max_ms;
-        uint64_t step = (uint64_t)raft->config.retry_backoff_ms << (i < 16 ? i : 16);
-        return i == 0 ? 0 : env_random_below(raft->env, raft_min(step, cap)) * RAFT_NS_PER_MS;
+        uint64_t step = (uint64_t)raft->config.retry_backoff_ms << (i < 17 ? i - (i > 0) : 16);
+        return i == 0 ? 0 : raft_min(step, raft->config.election_backoff_max_ms) * RAFT_NS_PER_MS;
     }
     return raft->config.election_backoff_max_ms * RAFT_NS_PER_MS;
 }
@@ -850,6 +1037,12 @@ static void raft_fetch_answer(struct raft *raft, const struct api_fetch_request 
         raft_note_fetch_from(raft, voter);
     if (req->fetch_offset < 0 || req->last_fetched_epoch < 0) {
         resp->partition_error_code = KS_ERR_INVALID_REQUEST;
+        return;
+    }
+    if (req->fetch_offset < raft_log_start_offset(raft->log)) {
+        KS_ASSERT(raft->has_snapshot); /* the start only moves up to a snapshot */
+        resp->snapshot_end_offset = raft->snapshot.end_offset;
+        resp->snapshot_epoch = raft->snapshot.epoch;
         return;
     }
     if (!raft_fetch_valid(raft, req, resp))
@@ -956,7 +1149,21 @@ static void raft_follow_records(struct raft *raft, const struct api_fetch_respon
     hw = hw < end ? hw : end;
     if (hw > raft->high_watermark)
         raft->high_watermark = hw;
+    raft_apply_committed(raft);
     raft->fetch_next_ns = appended > 0 ? now : now + RAFT_FETCH_IDLE_WAIT_MS * RAFT_NS_PER_MS;
+}
+
+static void raft_snapshot_fetch_begin(struct raft *raft, int64_t end_offset, int32_t epoch)
+{
+    KS_ASSERT(raft->state == RAFT_FOLLOWER);
+    raft_snapshot_fetch_reset(raft);
+    raft->snapshot_fetching = true;
+    raft->snapshot_fetch_id = (struct raft_snapshot_id){end_offset, epoch};
+    raft->fetch_next_ns = raft_now(raft);
+    env_tracef(raft->env, "raft.snapshot_fetch",
+               "fetch offset %lld is below the leader's log "
+               "start: fetching snapshot %lld-%d",
+               (long long)raft_log_end_offset(raft->log), (long long)end_offset, epoch);
 }
 
 static void raft_on_fetch_response(struct raft *raft, uint64_t cookie, const uint8_t *body,
@@ -976,14 +1183,181 @@ static void raft_on_fetch_response(struct raft *raft, uint64_t cookie, const uin
         return;
     if (resp.partition_error_code != KS_OK)
         return;
-    raft->fetch_deadline_ns = now + raft->config.fetch_timeout_ms * RAFT_NS_PER_MS;
-    raft->leader_ended = false;
+    if (!raft->leader_ended) /* a late answer does not revive a leader that resigned */
+        raft->fetch_deadline_ns = now + raft->config.fetch_timeout_ms * RAFT_NS_PER_MS;
     if (resp.diverging_epoch != -1 || resp.diverging_end_offset != -1) {
         raft_truncate_diverging(raft, resp.diverging_epoch, resp.diverging_end_offset);
         raft->fetch_next_ns = now;
         return;
     }
+    if (resp.snapshot_end_offset >= 0 && resp.snapshot_epoch >= 0) {
+        raft_snapshot_fetch_begin(raft, resp.snapshot_end_offset, resp.snapshot_epoch);
+        return;
+    }
     raft_follow_records(raft, &resp);
+}
+
+/* ---- FetchSnapshot (KIP-630) ---- */
+
+static void raft_send_fetch_snapshot(struct raft *raft)
+{
+    KS_ASSERT(raft->state == RAFT_FOLLOWER);
+    KS_ASSERT(raft->snapshot_fetching && !raft->fetch_inflight);
+    struct api_fetch_snapshot_request req;
+    api_fetch_snapshot_request_init(&req);
+    req.replica_id = raft->config.node_id;
+    req.max_bytes = RAFT_FETCH_BYTES_MAX;
+    req.has_partition = true;
+    req.topic_name = wire_string_from(RAFT_TOPIC_NAME);
+    req.current_leader_epoch = raft->qs.leader_epoch;
+    req.snapshot_end_offset = raft->snapshot_fetch_id.end_offset;
+    req.snapshot_epoch = raft->snapshot_fetch_id.epoch;
+    req.position = raft->snapshot_fill;
+    struct wire_writer w;
+    wire_writer_init(&w);
+    api_fetch_snapshot_request_encode(&w, RAFT_FETCH_SNAPSHOT_VERSION, &req);
+    raft->fetch_id++;
+    raft->fetch_inflight = true;
+    raft->fetch_sent_ns = raft_now(raft);
+    raft_send(raft, raft->qs.leader_id, API_FETCH_SNAPSHOT, RAFT_FETCH_SNAPSHOT_VERSION, &w,
+              RAFT_COOKIE_FETCH | raft->fetch_id);
+    wire_writer_free(&w);
+    if (!raft->fetch_inflight)
+        raft->fetch_next_ns = raft->fetch_sent_ns + raft->config.retry_backoff_ms * RAFT_NS_PER_MS;
+}
+
+/* The leader's answer: a slice of its latest snapshot file. */
+static void raft_fetch_snapshot_answer(struct raft *raft,
+                                       const struct api_fetch_snapshot_request *req,
+                                       struct api_fetch_snapshot_response *resp, uint8_t **bytes)
+{
+    uint32_t size = 0;
+    int voter = raft_config_voter_index(&raft->config, req->replica_id);
+    if (voter >= 0 && voter != raft->self_index)
+        raft_note_fetch_from(raft, voter);
+    if (!raft->has_snapshot || req->snapshot_end_offset != raft->snapshot.end_offset ||
+        req->snapshot_epoch != raft->snapshot.epoch ||
+        raft_snapshot_read(raft->env, RAFT_LOG_DIR, &raft->snapshot, bytes, &size) != KS_OK) {
+        resp->partition_error_code = RAFT_ERR_SNAPSHOT_NOT_FOUND;
+        return;
+    }
+    if (req->position < 0 || req->position > size) {
+        resp->partition_error_code = RAFT_ERR_POSITION_OUT_OF_RANGE;
+        return;
+    }
+    uint32_t max = req->max_bytes <= 0 ? RAFT_FETCH_BYTES_MAX : (uint32_t)req->max_bytes;
+    uint32_t chunk = size - (uint32_t)req->position;
+    chunk = chunk < max ? chunk : max;
+    resp->size = size;
+    resp->position = req->position;
+    resp->unaligned_records = (struct wire_bytes){*bytes + req->position, (int32_t)chunk};
+}
+
+static enum ks_err raft_on_fetch_snapshot_request(struct raft *raft, int16_t version,
+                                                  const uint8_t *body, uint32_t size,
+                                                  struct wire_writer *w)
+{
+    struct api_fetch_snapshot_request req;
+    struct api_fetch_snapshot_response resp;
+    uint8_t *bytes = NULL;
+    enum ks_err err = api_fetch_snapshot_request_decode(version, body, size, &req);
+    if (err != KS_OK)
+        return err;
+    api_fetch_snapshot_response_init(&resp);
+    resp.has_partition = req.has_partition;
+    resp.topic_name = req.topic_name;
+    resp.snapshot_end_offset = req.snapshot_end_offset;
+    resp.snapshot_epoch = req.snapshot_epoch;
+    if (!raft_partition_ok(raft, req.has_partition, req.topic_name, req.partition))
+        resp.partition_error_code = KS_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+    else if (raft->state != RAFT_LEADER)
+        resp.partition_error_code = KS_ERR_NOT_LEADER_OR_FOLLOWER;
+    else if (req.current_leader_epoch != raft->qs.leader_epoch)
+        resp.partition_error_code = req.current_leader_epoch < raft->qs.leader_epoch
+                                        ? KS_ERR_FENCED_LEADER_EPOCH
+                                        : KS_ERR_UNKNOWN_LEADER_EPOCH;
+    else
+        raft_fetch_snapshot_answer(raft, &req, &resp, &bytes);
+    bool leader_known = raft->state == RAFT_LEADER || raft->state == RAFT_FOLLOWER;
+    resp.current_leader_id = leader_known ? raft->qs.leader_id : -1;
+    resp.current_leader_epoch = raft->qs.leader_epoch;
+    api_fetch_snapshot_response_encode(w, version, &resp);
+    free(bytes);
+    return KS_OK;
+}
+
+/* The whole snapshot arrived: keep it durably and start over from its end. */
+static void raft_snapshot_fetch_done(struct raft *raft)
+{
+    struct raft_snapshot_id id = raft->snapshot_fetch_id;
+    bool found = false;
+    enum ks_err err = raft_snapshot_parse(raft->snapshot_buf, raft->snapshot_size,
+                                          &(const uint8_t *){NULL}, &(uint32_t){0});
+    if (err != KS_OK) {
+        env_tracef(raft->env, "raft.bad_snapshot", "from leader %d", raft->qs.leader_id);
+        raft_snapshot_fetch_reset(raft);
+        return;
+    }
+    err =
+        raft_snapshot_write(raft->env, RAFT_LOG_DIR, &id, raft->snapshot_buf, raft->snapshot_size);
+    if (err == KS_OK)
+        err = raft_snapshot_install(raft, &id, raft->snapshot_buf, raft->snapshot_size);
+    if (err == KS_OK)
+        err = raft_snapshot_latest(raft->env, RAFT_LOG_DIR, &raft->snapshot, &found);
+    raft_snapshot_fetch_reset(raft);
+    if (err != KS_OK) {
+        raft_fail(raft, "install snapshot", err);
+        return;
+    }
+    raft->stats.snapshots_installed++;
+    env_tracef(raft->env, "raft.snapshot_installed", "snapshot %lld-%d from leader %d",
+               (long long)id.end_offset, id.epoch, raft->qs.leader_id);
+}
+
+/* Appends one chunk; false when it does not continue what we have. */
+static bool raft_snapshot_chunk(struct raft *raft, const struct api_fetch_snapshot_response *resp)
+{
+    int64_t chunk = resp->unaligned_records.size_bytes;
+    if (resp->snapshot_end_offset != raft->snapshot_fetch_id.end_offset ||
+        resp->snapshot_epoch != raft->snapshot_fetch_id.epoch || resp->size <= 0 ||
+        resp->size > RAFT_SNAPSHOT_BYTES_MAX || resp->position != raft->snapshot_fill ||
+        chunk < 0 || resp->position + chunk > resp->size ||
+        (raft->snapshot_buf != NULL && resp->size != raft->snapshot_size))
+        return false;
+    if (raft->snapshot_buf == NULL) {
+        raft->snapshot_size = (uint32_t)resp->size;
+        raft->snapshot_buf = ks_alloc(raft->snapshot_size);
+    }
+    memcpy(raft->snapshot_buf + raft->snapshot_fill, resp->unaligned_records.bytes, (size_t)chunk);
+    raft->snapshot_fill += (uint32_t)chunk;
+    return chunk > 0 || raft->snapshot_fill == raft->snapshot_size;
+}
+
+static void raft_on_fetch_snapshot_response(struct raft *raft, uint64_t cookie, const uint8_t *body,
+                                            uint32_t size)
+{
+    struct api_fetch_snapshot_response resp;
+    if (raft->state != RAFT_FOLLOWER || (cookie & ~RAFT_COOKIE_KIND_MASK) != raft->fetch_id ||
+        !raft->snapshot_fetching)
+        return;
+    uint64_t now = raft_now(raft);
+    raft->fetch_inflight = false;
+    raft->fetch_next_ns = now + raft->config.retry_backoff_ms * RAFT_NS_PER_MS;
+    if (api_fetch_snapshot_response_decode(RAFT_FETCH_SNAPSHOT_VERSION, body, size, &resp) !=
+            KS_OK ||
+        resp.error_code != KS_OK || !resp.has_partition)
+        return;
+    if (raft_observe(raft, resp.current_leader_epoch, resp.current_leader_id))
+        return;
+    if (resp.partition_error_code != KS_OK || !raft_snapshot_chunk(raft, &resp)) {
+        raft_snapshot_fetch_reset(raft); /* fetch again: it names the current snapshot */
+        return;
+    }
+    if (!raft->leader_ended)
+        raft->fetch_deadline_ns = now + raft->config.fetch_timeout_ms * RAFT_NS_PER_MS;
+    raft->fetch_next_ns = now;
+    if (raft->snapshot_fill == raft->snapshot_size)
+        raft_snapshot_fetch_done(raft);
 }
 
 /* ---- dispatch ---- */
@@ -1008,6 +1382,9 @@ static enum ks_err raft_on_request(void *ctx, const struct frame_request_header 
     case API_FETCH:
         err = raft_on_fetch_request(raft, header->api_version, body, size, w);
         break;
+    case API_FETCH_SNAPSHOT:
+        err = raft_on_fetch_snapshot_request(raft, header->api_version, body, size, w);
+        break;
     default:
         break; /* unknown here: Kafka closes the connection */
     }
@@ -1025,6 +1402,8 @@ static void raft_on_response(void *ctx, int32_t peer_id, int16_t api_key, uint64
         raft_on_vote_response(raft, peer_id, cookie, body, size);
     else if (api_key == API_FETCH)
         raft_on_fetch_response(raft, cookie, body, size);
+    else if (api_key == API_FETCH_SNAPSHOT)
+        raft_on_fetch_snapshot_response(raft, cookie, body, size);
     else
         raft_on_epoch_response(raft, api_key, body, size);
     raft_schedule(raft);
@@ -1061,8 +1440,12 @@ static void raft_poll_follower(struct raft *raft, uint64_t now)
         raft->fetch_inflight = false;
         return;
     }
-    if (!raft->fetch_inflight && now >= raft->fetch_next_ns)
-        raft_send_fetch(raft);
+    if (!raft->fetch_inflight && now >= raft->fetch_next_ns) {
+        if (raft->snapshot_fetching)
+            raft_send_fetch_snapshot(raft);
+        else
+            raft_send_fetch(raft);
+    }
 }
 
 static void raft_poll_leader(struct raft *raft, uint64_t now)
@@ -1124,10 +1507,13 @@ static void raft_start_state(struct raft *raft)
                raft->qs.voted_id, (long long)raft_log_end_offset(raft->log));
 }
 
-enum ks_err raft_create(struct env *env, const struct raft_config *config, struct raft **out)
+enum ks_err raft_create(struct env *env, const struct raft_config *config,
+                        const struct raft_state_machine *sm, void *sm_ctx, struct raft **out)
 {
     struct raft *raft = ks_alloc(sizeof(*raft));
     raft->env = env;
+    raft->sm = sm;
+    raft->sm_ctx = sm_ctx;
     raft->config = *config;
     raft->self_index = raft_config_voter_index(&raft->config, config->node_id);
     KS_ASSERT(raft->self_index >= 0);
@@ -1135,6 +1521,8 @@ enum ks_err raft_create(struct env *env, const struct raft_config *config, struc
     raft->election_deadline_ns = raft->fetch_deadline_ns = raft->fetch_next_ns = RAFT_NEVER;
     raft->check_quorum_deadline_ns = raft->begin_quorum_next_ns = RAFT_NEVER;
     enum ks_err err = raft_log_open(env, RAFT_LOG_DIR, &raft->log);
+    if (err == KS_OK)
+        err = raft_snapshot_load_latest(raft);
     if (err == KS_OK)
         err = raft_qstate_read(env, RAFT_LOG_DIR, &raft->qs);
     if (err == KS_OK) {
@@ -1177,6 +1565,7 @@ void raft_free(struct raft *raft)
         return;
     raft_net_free(raft->net);
     raft_log_free(raft->log);
+    free(raft->snapshot_buf);
     free(raft);
 }
 
@@ -1191,6 +1580,8 @@ void raft_status_get(const struct raft *raft, struct raft_status *out)
     out->high_watermark = raft->high_watermark;
     out->log_end_offset = raft_log_end_offset(raft->log);
     out->flushed_offset = raft_log_flushed_offset(raft->log);
+    out->applied_offset = raft->applied_offset;
+    out->log_start_offset = raft_log_start_offset(raft->log);
     KS_ASSERT(out->high_watermark <= out->log_end_offset);
 }
 

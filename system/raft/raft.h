@@ -6,8 +6,12 @@
  * CandidateState, ProspectiveState, FollowerState, UnattachedState, ResignedState.
  *
  * Everything between voters goes through raft_net as Kafka wire bytes (Vote,
- * BeginQuorumEpoch, EndQuorumEpoch, Fetch v13); the log is raft_log; the quorum-state
- * file is raft_qstate, written before the voter acts on a new epoch, vote or leader.
+ * BeginQuorumEpoch, EndQuorumEpoch, Fetch v13, FetchSnapshot v0); the log is raft_log;
+ * the quorum-state file is raft_qstate, written before the voter acts on a new epoch,
+ * vote or leader. Committed records feed a state machine; after
+ * metadata.log.max.record.bytes.between.snapshots applied bytes its image becomes a
+ * snapshot (raft_snapshot, KIP-630) and the log start moves up to it; a follower below
+ * the leader's log start downloads the snapshot with FetchSnapshot.
  * Driven by env callbacks only; one timer holds the nearest deadline of the state.
  */
 #ifndef KS_RAFT_H
@@ -53,14 +57,33 @@ struct raft_status {
     uint64_t truncations;          /* divergences truncated away */
     uint64_t truncations_below_hw; /* truncations below the high watermark: never in Raft */
     uint64_t appends;              /* batches this node appended as leader */
+    int64_t applied_offset;        /* records below it were given to the state machine */
+    int64_t log_start_offset;      /* where the latest snapshot ends */
+    uint64_t snapshots_taken;
+    uint64_t snapshots_installed; /* fetched from the leader (FetchSnapshot) */
+};
+
+/*
+ * The state machine the log feeds (the controller's metadata image, or a test's).
+ * Committed data records reach apply once each, in offset order (control records
+ * are not passed); a snapshot stores image's bytes; load resets to a snapshot's image.
+ */
+struct raft_state_machine {
+    void (*apply)(void *ctx, int64_t offset, const uint8_t *value, uint32_t value_size);
+    /* Writes the image at the applied offset into buf; returns its size (<= buf_bytes). */
+    uint32_t (*image)(void *ctx, uint8_t *buf, uint32_t buf_bytes);
+    /* Returns false when the image is malformed. */
+    bool (*load)(void *ctx, const uint8_t *image, uint32_t image_size);
 };
 
 struct raft;
 
-/* Opens the log and quorum-state under RAFT_LOG_DIR, listens, and starts as
- * Unattached (or Follower/Resigned... as quorum-state says). Borrows nothing from
- * config after return. Errors: disk errors, KS_ERR_BUSY (port taken). */
+/* Opens the log, the latest snapshot (loaded into sm) and quorum-state under
+ * RAFT_LOG_DIR, listens, and starts as quorum-state says (Unattached, Follower or
+ * Resigned). Borrows sm and sm_ctx for its lifetime, nothing from config. Errors: disk
+ * errors, KS_ERR_CORRUPT_MESSAGE (a bad snapshot), KS_ERR_BUSY (port taken). */
 KS_MUST_CHECK enum ks_err raft_create(struct env *env, const struct raft_config *config,
+                                      const struct raft_state_machine *sm, void *sm_ctx,
                                       struct raft **out);
 /* Clean shutdown: a leader resigns with EndQuorumEpoch; the log is flushed and
  * closed. Schedules nothing. */

@@ -128,6 +128,12 @@ enum ks_err raft_config_parse(const struct props *props, struct raft_config *out
             KS_OK ||
         config_ms(props, "raft.test.append.interval.ms", 0, 0, &out->append_interval_ms) != KS_OK)
         return KS_ERR_INVALID;
+    int64_t snapshot_bytes = 0;
+    err = props_get_i64(props, "metadata.log.max.record.bytes.between.snapshots", 20971520,
+                        &snapshot_bytes);
+    if (err != KS_OK || snapshot_bytes < 1)
+        return KS_ERR_INVALID;
+    out->snapshot_bytes = (uint64_t)snapshot_bytes;
     return KS_OK;
 }
 

@@ -12,6 +12,8 @@
  *   controller.quorum.election.backoff.max.ms  1000
  *   controller.quorum.request.timeout.ms       2000
  *   controller.quorum.retry.backoff.ms         20
+ *   metadata.log.max.record.bytes.between.snapshots  20971520: log bytes applied
+ *                                              between two snapshots (KIP-630)
  *   raft.test.append.interval.ms               0 (off): the test workload's period
  */
 #ifndef KS_RAFT_CONFIG_H
@@ -43,6 +45,7 @@ struct raft_config {
     uint32_t request_timeout_ms;
     uint32_t retry_backoff_ms;
     uint32_t append_interval_ms;
+    uint64_t snapshot_bytes; /* metadata.log.max.record.bytes.between.snapshots */
 };
 
 /* Parses and checks the properties. Errors: KS_ERR_INVALID (missing or malformed

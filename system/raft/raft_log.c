@@ -11,14 +11,22 @@
 
 #include "system/log/rb.h"
 
-#define RAFT_LOG_SEGMENT_NAME "00000000000000000000.log"
 #define RAFT_LOG_PATH_BYTES_MAX (RAFT_LOG_DIR_BYTES_MAX + 32u)
+#define RAFT_LOG_NAME_BYTES_MAX 32u
+#define RAFT_LOG_OFFSET_DIGITS 20u
+/* Directory entries looked at when opening, at most. */
+#define RAFT_LOG_DIR_ENTRIES_MAX 4096u
+/* Bytes copied per read when a segment is rewritten from its new start. */
+#define RAFT_LOG_COPY_CHUNK_BYTES (64u * 1024u)
 
 struct raft_log {
     struct env *env;
     char dir[RAFT_LOG_DIR_BYTES_MAX];
     env_file_id file;
-    struct raft_log_batch *batches; /* ascending offsets, contiguous */
+    char segment_name[RAFT_LOG_NAME_BYTES_MAX]; /* `<base offset, 20 digits>.log` */
+    int64_t start_offset;                       /* log start: the segment's base offset */
+    int32_t start_epoch;                        /* epoch of the snapshot ending there */
+    struct raft_log_batch *batches;             /* ascending offsets, contiguous */
     uint32_t batch_count;
     uint32_t batch_capacity;
     uint64_t size_bytes;    /* end of the last batch in the segment */
@@ -29,7 +37,7 @@ struct raft_log {
 int64_t raft_log_end_offset(const struct raft_log *log)
 {
     if (log->batch_count == 0)
-        return 0;
+        return log->start_offset;
     return log->batches[log->batch_count - 1].last_offset + 1;
 }
 
@@ -41,7 +49,12 @@ int64_t raft_log_flushed_offset(const struct raft_log *log)
 
 int32_t raft_log_last_epoch(const struct raft_log *log)
 {
-    return log->batch_count == 0 ? 0 : log->batches[log->batch_count - 1].epoch;
+    return log->batch_count == 0 ? log->start_epoch : log->batches[log->batch_count - 1].epoch;
+}
+
+int64_t raft_log_start_offset(const struct raft_log *log)
+{
+    return log->start_offset;
 }
 
 uint32_t raft_log_batch_count(const struct raft_log *log)
@@ -151,16 +164,87 @@ static enum ks_err log_recover(struct raft_log *log)
     return err;
 }
 
+static void log_path(const struct raft_log *log, const char *name, char *buf, size_t buf_bytes)
+{
+    int n = snprintf(buf, buf_bytes, "%s/%s", log->dir, name);
+    KS_ASSERT(n > 0 && (size_t)n < buf_bytes);
+}
+
+/* Parses `<20 digits>.log` (suffix given); false for other names. */
+static bool log_segment_name_parse(const char *name, const char *suffix, int64_t *base_out)
+{
+    size_t len = strlen(name), suffix_len = strlen(suffix);
+    if (len != RAFT_LOG_OFFSET_DIGITS + suffix_len || strcmp(name + RAFT_LOG_OFFSET_DIGITS, suffix))
+        return false;
+    int64_t base = 0;
+    for (uint32_t i = 0; i < RAFT_LOG_OFFSET_DIGITS; i++) {
+        if (name[i] < '0' || name[i] > '9' || base > (INT64_MAX - 9) / 10)
+            return false;
+        base = base * 10 + (name[i] - '0');
+    }
+    *base_out = base;
+    return true;
+}
+
+/* What the log directory holds: segments and leftovers of an interrupted rewrite. */
+struct log_listing {
+    uint32_t entries;
+    int64_t newest_base; /* -1 none */
+    uint32_t stale_count;
+    char stale[8][RAFT_LOG_NAME_BYTES_MAX]; /* older segments and .swap files to delete */
+};
+
+static void log_list_entry(void *ctx, const char *name, bool is_dir)
+{
+    struct log_listing *l = ctx;
+    int64_t base = 0;
+    if (is_dir || ++l->entries > RAFT_LOG_DIR_ENTRIES_MAX)
+        return;
+    bool swap = log_segment_name_parse(name, ".log.swap", &base);
+    bool segment = !swap && log_segment_name_parse(name, ".log", &base);
+    if (!swap && !segment)
+        return;
+    if (segment && base > l->newest_base) {
+        if (l->newest_base >= 0 && l->stale_count < KS_ARRAY_COUNT(l->stale))
+            snprintf(l->stale[l->stale_count++], RAFT_LOG_NAME_BYTES_MAX, "%020lld.log",
+                     (long long)l->newest_base);
+        l->newest_base = base;
+    } else if (l->stale_count < KS_ARRAY_COUNT(l->stale)) {
+        snprintf(l->stale[l->stale_count++], RAFT_LOG_NAME_BYTES_MAX, "%s", name);
+    }
+}
+
+/* Deletes older segments and .swap leftovers, keeping the newest segment. */
+static enum ks_err log_delete_stale(struct raft_log *log, const struct log_listing *l)
+{
+    char path[RAFT_LOG_PATH_BYTES_MAX];
+    for (uint32_t i = 0; i < l->stale_count; i++) {
+        log_path(log, l->stale[i], path, sizeof(path));
+        enum ks_err err = env_path_delete(log->env, path);
+        if (err != KS_OK && err != KS_ERR_NOT_FOUND)
+            return err;
+    }
+    return l->stale_count > 0 ? env_dir_sync(log->env, log->dir) : KS_OK;
+}
+
 static enum ks_err log_open_segment(struct raft_log *log)
 {
     char path[RAFT_LOG_PATH_BYTES_MAX];
+    struct log_listing listing = {.newest_base = -1};
     enum ks_err err = env_dir_create(log->env, log->dir);
     if (err == KS_OK)
         err = env_dir_sync(log->env, "");
     if (err != KS_OK && err != KS_ERR_EXISTS)
         return err;
-    int n = snprintf(path, sizeof(path), "%s/%s", log->dir, RAFT_LOG_SEGMENT_NAME);
-    KS_ASSERT(n > 0 && (size_t)n < sizeof(path));
+    err = env_dir_list(log->env, log->dir, log_list_entry, &listing);
+    if (err == KS_OK)
+        err = log_delete_stale(log, &listing);
+    if (err != KS_OK)
+        return err;
+    log->start_offset = listing.newest_base < 0 ? 0 : listing.newest_base;
+    snprintf(log->segment_name, sizeof(log->segment_name), "%020lld.log",
+             (long long)log->start_offset);
+    log_path(log, log->segment_name, path, sizeof(path));
     err = env_file_open(log->env, path, ENV_FILE_CREATE, &log->file);
     if (err == KS_OK)
         err = env_dir_sync(log->env, log->dir);
@@ -237,6 +321,11 @@ enum ks_err raft_log_flush(struct raft_log *log)
 }
 
 /* Index of the batch holding offset, or batch_count when offset is at or past the end. */
+static uint64_t raft_min_u64(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+
 static uint32_t log_batch_index(const struct raft_log *log, int64_t offset)
 {
     uint32_t lo = 0, hi = log->batch_count;
@@ -251,9 +340,16 @@ static uint32_t log_batch_index(const struct raft_log *log, int64_t offset)
     return lo;
 }
 
+uint32_t raft_log_batch_find(const struct raft_log *log, int64_t offset)
+{
+    return log_batch_index(log, offset);
+}
+
 enum ks_err raft_log_truncate_to(struct raft_log *log, int64_t offset)
 {
     KS_ASSERT(offset >= 0);
+    if (offset < log->start_offset)
+        offset = log->start_offset; /* below the snapshot nothing is left to remove */
     uint32_t index = log_batch_index(log, offset);
     if (index == log->batch_count)
         return KS_OK;
@@ -272,8 +368,8 @@ enum ks_err raft_log_truncate_to(struct raft_log *log, int64_t offset)
 void raft_log_end_offset_for_epoch(const struct raft_log *log, int32_t epoch, int32_t *epoch_out,
                                    int64_t *end_offset_out)
 {
-    *epoch_out = 0;
-    *end_offset_out = 0;
+    *epoch_out = log->start_epoch <= epoch ? log->start_epoch : 0;
+    *end_offset_out = log->start_offset;
     /* The last batch whose epoch is <= epoch; epochs never decrease along the log. */
     uint32_t lo = 0, hi = log->batch_count;
     while (lo < hi) {
@@ -294,7 +390,7 @@ void raft_log_end_offset_for_epoch(const struct raft_log *log, int32_t epoch, in
 enum ks_err raft_log_read(struct raft_log *log, int64_t offset, uint32_t max_bytes,
                           uint8_t **bytes_out, uint32_t *size_out)
 {
-    KS_ASSERT(offset >= 0);
+    KS_ASSERT(offset >= log->start_offset);
     KS_ASSERT(offset <= raft_log_end_offset(log));
     *bytes_out = NULL;
     *size_out = 0;
@@ -320,4 +416,80 @@ enum ks_err raft_log_read(struct raft_log *log, int64_t offset, uint32_t max_byt
     *bytes_out = buf;
     *size_out = (uint32_t)size;
     return KS_OK;
+}
+
+/* Copies the batches from index first on into a new segment `<offset>.log`: written as
+ * .swap, fsynced, renamed, then the old segment goes (Kafka's .swap discipline). */
+static enum ks_err log_rewrite_from(struct raft_log *log, uint32_t first, int64_t offset)
+{
+    char name[RAFT_LOG_NAME_BYTES_MAX], swap[RAFT_LOG_PATH_BYTES_MAX];
+    char path[RAFT_LOG_PATH_BYTES_MAX], old[RAFT_LOG_PATH_BYTES_MAX];
+    env_file_id file = 0;
+    snprintf(name, sizeof(name), "%020lld.log", (long long)offset);
+    log_path(log, name, path, sizeof(path));
+    int n = snprintf(swap, sizeof(swap), "%s.swap", path);
+    KS_ASSERT(n > 0 && (size_t)n < sizeof(swap));
+    uint64_t from = first < log->batch_count ? log->batches[first].position : log->size_bytes;
+    enum ks_err err = env_file_open(log->env, swap, ENV_FILE_CREATE | ENV_FILE_TRUNC, &file);
+    uint8_t *chunk = ks_alloc(RAFT_LOG_COPY_CHUNK_BYTES);
+    for (uint64_t at = from; err == KS_OK && at < log->size_bytes;) { /* bounded by size */
+        uint32_t want = (uint32_t)raft_min_u64(RAFT_LOG_COPY_CHUNK_BYTES, log->size_bytes - at);
+        uint32_t got = 0;
+        err = env_file_read(log->env, log->file, at, chunk, want, &got);
+        if (err == KS_OK && got != want)
+            err = KS_ERR_IO;
+        if (err == KS_OK)
+            err = env_file_write(log->env, file, at - from, chunk, want);
+        at += want;
+    }
+    free(chunk);
+    if (err == KS_OK)
+        err = env_file_sync(log->env, file);
+    if (err == KS_OK)
+        err = env_path_rename(log->env, swap, path);
+    if (err == KS_OK)
+        err = env_dir_sync(log->env, log->dir);
+    if (err != KS_OK) {
+        if (file != 0)
+            env_file_close(log->env, file);
+        return err;
+    }
+    log_path(log, log->segment_name, old, sizeof(old));
+    env_file_close(log->env, log->file);
+    log->file = file;
+    snprintf(log->segment_name, sizeof(log->segment_name), "%s", name);
+    for (uint32_t i = first; i < log->batch_count; i++) {
+        log->batches[i - first] = log->batches[i];
+        log->batches[i - first].position -= from;
+    }
+    log->batch_count -= first;
+    log->size_bytes -= from;
+    err = env_path_delete(log->env, old);
+    return err == KS_OK ? env_dir_sync(log->env, log->dir) : err;
+}
+
+enum ks_err raft_log_advance_start(struct raft_log *log, int64_t offset, int32_t epoch)
+{
+    KS_ASSERT(offset >= log->start_offset);
+    KS_ASSERT(epoch >= 0);
+    uint32_t first = 0;
+    while (first < log->batch_count && log->batches[first].base_offset < offset)
+        first++; /* bounded by batch_count; a batch straddling offset goes too */
+    enum ks_err err = KS_OK;
+    if (offset != log->start_offset)
+        err = log_rewrite_from(log, first, offset);
+    if (err != KS_OK)
+        return err;
+    if (log->batch_count > 0 && log->batches[0].base_offset != offset) {
+        /* the first kept batch must start the segment: drop the table and rescan */
+        log->batch_count = 0;
+        log->size_bytes = 0;
+        err = env_file_truncate(log->env, log->file, 0);
+    }
+    log->start_offset = offset;
+    log->start_epoch = epoch;
+    if (log->flushed_offset < offset)
+        log->flushed_offset = offset;
+    KS_ASSERT(raft_log_end_offset(log) >= offset);
+    return err;
 }

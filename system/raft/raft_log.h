@@ -6,9 +6,10 @@
  * answered from the batches' partitionLeaderEpoch).
  *
  * The raft core (raft.c) uses only this header, so a partition-log backed version
- * (system/log plog) can replace raft_log.c later. Not yet kept: .index/.timeindex
- * (the batch table lives in memory, rebuilt by scanning the segment at open),
- * leader-epoch-checkpoint, segment rolls, snapshots (log start offset is always 0).
+ * (system/log plog) can replace raft_log.c later. The log holds one segment named by
+ * the log start offset; moving the start (after a snapshot, KIP-630) rewrites it. Not
+ * kept: .index/.timeindex (the batch table lives in memory, rebuilt by scanning the
+ * segment at open), leader-epoch-checkpoint, segment rolls by size or time.
  *
  * Durability: appends land in the page cache; raft_log_flush fsyncs them and moves the
  * flushed offset, which is what a follower acknowledges and what a leader counts for
@@ -53,8 +54,13 @@ int64_t raft_log_end_offset(const struct raft_log *log);
 int64_t raft_log_flushed_offset(const struct raft_log *log);
 /* Epoch of the last batch; 0 when the log is empty. */
 int32_t raft_log_last_epoch(const struct raft_log *log);
+/* The log start offset: where the latest snapshot ends (0 without snapshots). */
+int64_t raft_log_start_offset(const struct raft_log *log);
 uint32_t raft_log_batch_count(const struct raft_log *log);
 const struct raft_log_batch *raft_log_batch_at(const struct raft_log *log, uint32_t index);
+/* Index of the batch holding offset, or the batch count when offset is at or past the
+ * end (or below the start: then 0). */
+uint32_t raft_log_batch_find(const struct raft_log *log, int64_t offset);
 /* Bytes scanned away as a torn or corrupt tail when the log was opened. */
 uint64_t raft_log_recovered_truncated_bytes(const struct raft_log *log);
 
@@ -71,13 +77,24 @@ KS_MUST_CHECK enum ks_err raft_log_append(struct raft_log *log, const uint8_t *b
                                           uint32_t *appended_out);
 /* fsync: everything appended becomes durable. */
 KS_MUST_CHECK enum ks_err raft_log_flush(struct raft_log *log);
-/* Removes every batch holding an offset >= offset (a batch straddling it goes whole). */
+/* Removes every batch holding an offset >= offset (a batch straddling it goes whole);
+ * never below the log start. */
 KS_MUST_CHECK enum ks_err raft_log_truncate_to(struct raft_log *log, int64_t offset);
+
+/*
+ * Moves the log start to offset (a snapshot's end, with its epoch), dropping the
+ * batches below it: the segment is rewritten as `<offset>.log` (.swap, fsync, rename,
+ * dir sync, old one deleted). offset may pass the log end (a follower installing a
+ * leader's snapshot): the log is then empty and ends at offset. Errors: disk errors.
+ */
+KS_MUST_CHECK enum ks_err raft_log_advance_start(struct raft_log *log, int64_t offset,
+                                                 int32_t epoch);
 
 /*
  * Kafka's endOffsetForEpoch: the largest epoch <= epoch among the batches and its end
  * (the base offset of the first batch of a later epoch, or the log end). When no batch
- * has such an epoch: epoch 0 and offset 0.
+ * has such an epoch: the log start's (snapshot's) epoch if <= epoch, else 0, and the
+ * log start offset.
  */
 void raft_log_end_offset_for_epoch(const struct raft_log *log, int32_t epoch, int32_t *epoch_out,
                                    int64_t *end_offset_out);
@@ -85,7 +102,7 @@ void raft_log_end_offset_for_epoch(const struct raft_log *log, int32_t epoch, in
 /*
  * Reads whole batches from the one holding offset, up to max_bytes (at least one
  * batch, KIP-74). *bytes_out is allocated (free() it), NULL with size 0 when offset is
- * the log end. offset must be in [0, end offset]. Errors: KS_ERR_IO.
+ * the log end. offset must be in [start offset, end offset]. Errors: KS_ERR_IO.
  */
 KS_MUST_CHECK enum ks_err raft_log_read(struct raft_log *log, int64_t offset, uint32_t max_bytes,
                                         uint8_t **bytes_out, uint32_t *size_out);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #define RAFT_NODE_NS_PER_MS 1000000ull
+#define RAFT_NODE_IMAGE_BYTES 16u
 
 struct raft_node {
     struct env *env;
@@ -14,7 +15,38 @@ struct raft_node {
     struct raft *raft;
     env_timer_id append_timer;
     uint64_t append_seq; /* records this incarnation appended */
+    struct raft_node_image image;
 };
+
+/* The test state machine: counts the committed records and hashes their values. */
+static void raft_node_apply(void *ctx, int64_t offset, const uint8_t *value, uint32_t size)
+{
+    struct raft_node *node = ctx;
+    node->image.record_count++;
+    node->image.hash = ks_fnv1a64(node->image.hash, value, size);
+}
+
+static uint32_t raft_node_image_write(void *ctx, uint8_t *buf, uint32_t buf_bytes)
+{
+    struct raft_node *node = ctx;
+    KS_ASSERT(buf_bytes >= RAFT_NODE_IMAGE_BYTES);
+    ks_be64_store(buf, node->image.record_count);
+    ks_be64_store(buf + 8, node->image.hash);
+    return RAFT_NODE_IMAGE_BYTES;
+}
+
+static bool raft_node_image_load(void *ctx, const uint8_t *image, uint32_t size)
+{
+    struct raft_node *node = ctx;
+    if (size != RAFT_NODE_IMAGE_BYTES)
+        return false;
+    node->image.record_count = ks_be64_load(image);
+    node->image.hash = ks_be64_load(image + 8);
+    return true;
+}
+
+static const struct raft_state_machine raft_node_sm = {raft_node_apply, raft_node_image_write,
+                                                       raft_node_image_load};
 
 static void raft_node_append_tick(void *ctx)
 {
@@ -39,9 +71,10 @@ void *raft_node_start(struct env *env, const struct props *config)
 {
     struct raft_node *node = ks_alloc(sizeof(*node));
     node->env = env;
+    node->image.hash = KS_FNV1A64_INIT;
     enum ks_err err = raft_config_parse(config, &node->config);
     if (err == KS_OK)
-        err = raft_create(env, &node->config, &node->raft);
+        err = raft_create(env, &node->config, &raft_node_sm, node, &node->raft);
     if (err != KS_OK) {
         env_logf(env, ENV_LOG_ERROR, "controller: cannot start: %s", ks_err_name(err));
         free(node);
@@ -85,4 +118,10 @@ struct raft *raft_node_raft(void *impl)
     struct raft_node *node = impl;
     KS_ASSERT(node->raft != NULL);
     return node->raft;
+}
+
+void raft_node_image_get(void *impl, struct raft_node_image *out)
+{
+    struct raft_node *node = impl;
+    *out = node->image;
 }

@@ -1,7 +1,9 @@
 /*
  * raft_node.h: the `controller` node: a KRaft voter (raft.h) started from Kafka
  * properties (raft_config.h), with a test workload that makes the leader append a
- * record every `raft.test.append.interval.ms` so that replication is exercised.
+ * record every `raft.test.append.interval.ms` so that replication is exercised, and a
+ * test state machine (a count and a hash of the committed records) that snapshots
+ * carry.
  * Kafka: KafkaRaftManager, the controller process (KafkaRaftServer with
  * process.roles=controller), minus the controller state machine (issue 4 item 3).
  *
@@ -22,6 +24,14 @@ void raft_node_stop(void *node);
 /* Frees memory without calling env. */
 void raft_node_destroy(void *node);
 void raft_node_describe(void *node, char *buf, size_t buf_bytes);
+
+/* The test state machine's image: committed data records applied so far and an FNV-1a
+ * hash over their values in order (a snapshot stores both). */
+struct raft_node_image {
+    uint64_t record_count;
+    uint64_t hash;
+};
+void raft_node_image_get(void *node, struct raft_node_image *out);
 
 /* The voter inside a running node (for tests and checkers). */
 struct raft *raft_node_raft(void *node);

@@ -5,7 +5,9 @@
  *  - one leader per epoch: no two nodes are ever leader of the same epoch;
  *  - committed entries are never lost: every batch a node holds below its high
  *    watermark matches the first batch ever seen committed at that offset, and a new
- *    leader's log holds every batch committed before it was elected.
+ *    leader's log holds every batch committed before it was elected;
+ *  - state machines agree: every node that has applied the log up to an offset holds
+ *    the same image there (count and hash of the records), snapshots included.
  * A violation is recorded (what, when) and the run stops.
  */
 #ifndef RAFT_TESTS_RAFT_CLUSTER_H
@@ -23,7 +25,7 @@
 #define MS WORLD_NS_PER_MS
 #define CLUSTER_NODES_MAX 9u
 #define CLUSTER_EPOCHS_MAX 100000u
-#define CLUSTER_OFFSETS_MAX (1u << 20)
+#define CLUSTER_OFFSETS_MAX (1u << 18)
 
 struct cluster_committed {
     bool set;
@@ -32,8 +34,15 @@ struct cluster_committed {
     uint32_t crc;
 };
 
+struct cluster_image {
+    bool set;
+    uint64_t record_count;
+    uint64_t hash;
+};
+
 struct cluster_node_check {
-    uint32_t checked_batches; /* batches below the HW already compared */
+    int64_t checked_end; /* batches ending below it were compared */
+    int64_t applied_checked;
     uint32_t incarnation;
     uint64_t truncations;
     int32_t leader_epoch_checked; /* last epoch in which its log was checked as leader */
@@ -45,6 +54,7 @@ struct cluster {
     int ids[CLUSTER_NODES_MAX];
     int32_t *leader_by_epoch;            /* node id + 1, 0 none */
     struct cluster_committed *committed; /* by base offset */
+    struct cluster_image *images;        /* by applied offset */
     int64_t committed_end;               /* one past the highest committed offset */
     struct cluster_node_check check[CLUSTER_NODES_MAX];
     bool violated;
@@ -105,18 +115,37 @@ static inline void cluster_check_committed(struct cluster *c, uint32_t i,
     struct cluster_node_check *k = &c->check[i];
     uint32_t incarnation = world_node_incarnation(c->w, c->ids[i]);
     uint32_t count = raft_log_batch_count(log);
-    if (k->incarnation != incarnation || k->truncations != s->truncations ||
-        k->checked_batches > count) {
+    if (k->incarnation != incarnation || k->truncations != s->truncations) {
         k->incarnation = incarnation;
         k->truncations = s->truncations;
-        k->checked_batches = 0;
+        k->checked_end = 0;
+        k->applied_checked = -1;
     }
-    for (; k->checked_batches < count; k->checked_batches++) {
-        const struct raft_log_batch *b = raft_log_batch_at(log, k->checked_batches);
+    for (uint32_t j = raft_log_batch_find(log, k->checked_end); j < count; j++) {
+        const struct raft_log_batch *b = raft_log_batch_at(log, j);
         if (b->last_offset >= s->high_watermark)
             break;
         cluster_check_batch(c, i, b);
+        k->checked_end = b->last_offset + 1;
     }
+}
+
+static inline void cluster_check_image(struct cluster *c, uint32_t i, const struct raft_status *s)
+{
+    struct cluster_node_check *k = &c->check[i];
+    if (s->applied_offset == k->applied_checked || s->applied_offset >= CLUSTER_OFFSETS_MAX)
+        return;
+    k->applied_checked = s->applied_offset;
+    struct raft_node_image image;
+    raft_node_image_get(world_node_impl(c->w, c->ids[i]), &image);
+    struct cluster_image *e = &c->images[s->applied_offset];
+    if (!e->set) {
+        *e = (struct cluster_image){true, image.record_count, image.hash};
+        return;
+    }
+    if (e->record_count != image.record_count || e->hash != image.hash)
+        cluster_violate(c, "c%d's image at applied offset %lld differs (%lld records)", (int)i + 1,
+                        (long long)s->applied_offset, (long long)image.record_count);
 }
 
 /* A new leader must hold every batch committed so far (Raft's leader completeness). */
@@ -158,12 +187,14 @@ static inline void cluster_observe(void *ctx, struct world *w)
                 cluster_check_new_leader(c, i, &s);
         }
         cluster_check_committed(c, i, &s);
+        cluster_check_image(c, i, &s);
     }
 }
 
-/* A quorum of n controllers; the test workload appends every append_ms (0 = off). */
-static inline struct cluster *cluster_new(uint64_t seed, uint32_t n, env_bug_mask bugs,
-                                          uint32_t append_ms)
+/* A quorum of n controllers; the test workload appends every append_ms (0 = off); a
+ * snapshot every snapshot_bytes of applied log (0: Kafka's default). */
+static inline struct cluster *cluster_new_snapshots(uint64_t seed, uint32_t n, env_bug_mask bugs,
+                                                    uint32_t append_ms, uint32_t snapshot_bytes)
 {
     struct world_config config;
     world_config_default(&config, seed);
@@ -173,6 +204,7 @@ static inline struct cluster *cluster_new(uint64_t seed, uint32_t n, env_bug_mas
     c->n = n;
     c->leader_by_epoch = calloc(CLUSTER_EPOCHS_MAX, sizeof(*c->leader_by_epoch));
     c->committed = calloc(CLUSTER_OFFSETS_MAX, sizeof(*c->committed));
+    c->images = calloc(CLUSTER_OFFSETS_MAX, sizeof(*c->images));
     char voters[512] = "", buf[64];
     for (uint32_t i = 0; i < n; i++) {
         snprintf(buf, sizeof(buf), "%s%u@c%u:9093", i ? "," : "", i + 1, i + 1);
@@ -188,6 +220,10 @@ static inline struct cluster *cluster_new(uint64_t seed, uint32_t n, env_bug_mas
         snprintf(buf, sizeof(buf), "%u", append_ms);
         if (props_set(&props, "raft.test.append.interval.ms", buf) != KS_OK)
             abort();
+        snprintf(buf, sizeof(buf), "%u", snapshot_bytes);
+        if (snapshot_bytes > 0 &&
+            props_set(&props, "metadata.log.max.record.bytes.between.snapshots", buf) != KS_OK)
+            abort();
         snprintf(buf, sizeof(buf), "c%u", i + 1);
         c->ids[i] = world_node_add(c->w, buf, &nodes_raft_controller_type, &props);
         props_free(&props);
@@ -198,11 +234,18 @@ static inline struct cluster *cluster_new(uint64_t seed, uint32_t n, env_bug_mas
     return c;
 }
 
+static inline struct cluster *cluster_new(uint64_t seed, uint32_t n, env_bug_mask bugs,
+                                          uint32_t append_ms)
+{
+    return cluster_new_snapshots(seed, n, bugs, append_ms, 0);
+}
+
 static inline void cluster_free(struct cluster *c)
 {
     world_destroy(c->w);
     free(c->leader_by_epoch);
     free(c->committed);
+    free(c->images);
     free(c);
 }
 

@@ -86,6 +86,13 @@ static void test_leader_crash_and_reelection(void **state)
     }
 }
 
+/* Voters that are running for election (Prospective or Candidate) or won it. */
+static uint32_t count_campaigning(struct cluster *c)
+{
+    return cluster_count_in_state(c, RAFT_PROSPECTIVE) + cluster_count_in_state(c, RAFT_CANDIDATE) +
+           cluster_count_in_state(c, RAFT_LEADER);
+}
+
 static void test_stopped_leader_hands_over_with_end_quorum_epoch(void **state)
 {
     for (uint64_t seed = 1; seed <= SEEDS_ELECTION; seed++) {
@@ -95,14 +102,17 @@ static void test_stopped_leader_hands_over_with_end_quorum_epoch(void **state)
         assert_true(old >= 0);
         assert_int_equal(world_node_stop(c->w, c->ids[old]), KS_OK);
         uint64_t stopped_ms = cluster_now_ms(c);
-        /* A successor is elected well before a fetch timeout (2 s) could fire. */
-        cluster_run_to(c, stopped_ms + 1000);
+        /* EndQuorumEpoch: the first preferred successor campaigns at once, long before
+         * its fetch timeout (2 s) could have fired. */
+        cluster_run_to(c, stopped_ms + 50);
+        assert_true(count_campaigning(c) >= 1);
+        cluster_run_to(c, stopped_ms + 3000);
         check_clean(c, seed);
         if (cluster_leader(c) < 0)
             cluster_print(c, seed);
         assert_true(cluster_leader(c) >= 0);
         assert_int_equal(world_node_start(c->w, c->ids[old]), KS_OK);
-        cluster_run_to(c, stopped_ms + 6000);
+        cluster_run_to(c, stopped_ms + 8000);
         check_clean(c, seed);
         check_settled(c, seed, 1);
         cluster_free(c);
