@@ -40,6 +40,15 @@ static const struct ks_bug_info bug_table[] = {
     {KS_BUG_LOG_INDEX_BASE_OFFSET, "log_index_base_offset", "log_indexes_consistent",
      "log_segment_roll.scn",
      "offset index entries hold a batch's base offset instead of its last offset"},
+    {KS_BUG_REPL_TRUNCATE_TO_HW, "repl_truncate_to_hw", "repl_acked_present_on_leader",
+     "system/broker/tests/repl_test.c",
+     "a new follower truncates to its high watermark instead of by leader epoch (KIP-101)"},
+    {KS_BUG_REPL_HW_IGNORES_ISR, "repl_hw_ignores_isr", "repl_hw_within_isr",
+     "system/broker/tests/repl_test.c",
+     "the leader's high watermark is its log end offset, whatever the ISR holds"},
+    {KS_BUG_REPL_ACKS_ALL_BEFORE_ISR, "repl_acks_all_before_isr", "repl_acked_present_on_leader",
+     "system/broker/tests/repl_test.c",
+     "acks=all is answered after the leader's append, before the ISR has the records"},
 };
 _Static_assert(KS_ARRAY_COUNT(bug_table) == KS_BUG_COUNT, "one entry per switch");
 

@@ -40,6 +40,14 @@ enum ks_bug {
     KS_BUG_LOG_OFFSET_GAP_ON_ROLL,
     /* Offset index entries name a batch's base offset, not its last (seg.c). */
     KS_BUG_LOG_INDEX_BASE_OFFSET,
+    /* KAFKA-1211 / KIP-101: a replica becoming follower truncates its log to its high
+     * watermark instead of using leader epochs, losing acknowledged records (part.c). */
+    KS_BUG_REPL_TRUNCATE_TO_HW,
+    /* The leader's high watermark is its own log end offset, ignoring the ISR (part.c). */
+    KS_BUG_REPL_HW_IGNORES_ISR,
+    /* acks=all is acknowledged right after the leader's append, before the ISR has it
+     * (rmgr.c). */
+    KS_BUG_REPL_ACKS_ALL_BEFORE_ISR,
     KS_BUG_COUNT,
 };
 _Static_assert(KS_BUG_COUNT <= 64, "bug switches live in a 64-bit mask");
