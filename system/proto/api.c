@@ -224,10 +224,14 @@ void api_versions_response_build(struct api_versions_response *out)
     KS_ASSERT(out->key_count > 0); /* ApiVersions itself, at least */
 }
 
-enum ks_err api_versions_answer(int16_t request_version, const uint8_t *body, uint32_t size_bytes,
-                                struct api_versions_response *out, int16_t *response_version)
+enum ks_err api_versions_answer_from(int16_t request_version, const uint8_t *body,
+                                     uint32_t size_bytes, const struct api_versions_key *keys,
+                                     uint32_t key_count, struct api_versions_response *out,
+                                     int16_t *response_version)
 {
     struct api_versions_request request;
+    KS_ASSERT(key_count > 0); /* ApiVersions itself, at least */
+    KS_ASSERT(key_count <= API_VERSIONS_KEYS_MAX);
     response_clear(out);
     *response_version = 0;
     if (request_version < API_VERSIONS_VERSION_MIN || request_version > API_VERSIONS_VERSION_MAX) {
@@ -246,8 +250,18 @@ enum ks_err api_versions_answer(int16_t request_version, const uint8_t *body, ui
         out->error_code = KS_ERR_INVALID_REQUEST;
         return KS_OK;
     }
-    api_versions_response_build(out);
+    memcpy(out->keys, keys, key_count * sizeof(*keys));
+    out->key_count = key_count;
     return KS_OK;
+}
+
+enum ks_err api_versions_answer(int16_t request_version, const uint8_t *body, uint32_t size_bytes,
+                                struct api_versions_response *out, int16_t *response_version)
+{
+    struct api_versions_response table;
+    api_versions_response_build(&table);
+    return api_versions_answer_from(request_version, body, size_bytes, table.keys, table.key_count,
+                                    out, response_version);
 }
 
 /* Features: compact array of (name, two int16, tags). The order of the two is the caller's. */

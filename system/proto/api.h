@@ -144,6 +144,16 @@ KS_MUST_CHECK enum ks_err api_versions_answer(int16_t request_version, const uin
                                               int16_t *response_version);
 
 /*
+ * The same answer with the keys a server actually serves instead of this table
+ * (ApiVersions must be among them): a node advertises its handler table, so it never
+ * advertises an API it has a codec for but does not serve. keys is copied.
+ */
+KS_MUST_CHECK enum ks_err
+api_versions_answer_from(int16_t request_version, const uint8_t *body, uint32_t size_bytes,
+                         const struct api_versions_key *keys, uint32_t key_count,
+                         struct api_versions_response *out, int16_t *response_version);
+
+/*
  * Decodes a response body. Like Kafka's client, a body that does not decode at the
  * version asked is tried again as v0 (a broker answers a too-new request in v0).
  */
