@@ -138,29 +138,16 @@ static void runner_assert_context(void *ctx)
 
 /* ---- Scheduling the timeline ---------------------------------------------------------- */
 
-/* The record an event of the timeline carries. The world frees the records of events
- * still pending when it is destroyed (a run stopped early), so each event owns one. */
-struct runner_event {
-    struct runner_exec *x;
-    uint64_t arg;
-};
-
-static void runner_fire(void *ctx, uint64_t unused);
+static void runner_fire(void *ctx, uint64_t arg);
 
 static void runner_at(struct runner_exec *x, uint64_t at_ns, uint64_t arg)
 {
-    struct runner_event *e = ks_alloc(sizeof(*e));
-    e->x = x;
-    e->arg = arg;
-    sched_at(world_sched(x->world), at_ns, runner_fire, e, 0);
+    world_at(x->world, at_ns, runner_fire, x, arg);
 }
 
-static void runner_fire(void *ctx, uint64_t unused)
+static void runner_fire(void *ctx, uint64_t arg)
 {
-    struct runner_event *e = ctx;
-    struct runner_exec *x = e->x;
-    uint64_t arg = e->arg;
-    free(e);
+    struct runner_exec *x = ctx;
     const struct scn_script *s = x->script;
     if (arg & RUNNER_ARG_NODE) {
         uint32_t node = (uint32_t)(arg & ~RUNNER_ARG_NODE);

@@ -712,22 +712,15 @@ static const struct fault_kind fault_kinds[] = {
 };
 _Static_assert(KS_ARRAY_COUNT(fault_kinds) <= SCN_WORLD_FAULT_KINDS_MAX, "kinds fit the mask");
 
-/* A schedule's pending event owns a record holding its state: the world frees the
- * records of events still pending when it is destroyed (a run stopped early). */
 static void faults_at(struct faults_state *st, struct world *world, uint64_t at_ns, sched_fn fn)
 {
-    struct faults_state **record = ks_alloc(sizeof(*record));
-    *record = st;
-    sched_at(world_sched(world), at_ns, fn, record, 0);
+    world_at(world, at_ns, fn, st, 0);
 }
 
-/* The state an event's record names; frees the record. */
 static struct faults_state *faults_event_state(void *ctx)
 {
-    struct faults_state *st = *(struct faults_state **)ctx;
-    free(ctx);
-    KS_ASSERT(st != NULL);
-    return st;
+    KS_ASSERT(ctx != NULL);
+    return ctx;
 }
 
 static void faults_tick(void *ctx, uint64_t arg)

@@ -217,6 +217,31 @@ void world_destroy(struct world *world)
 }
 
 struct sched *world_sched(struct world *world) { return world->sched; }
+
+/* A harness event's record: the world frees it when it fires or at destruction. */
+struct world_harness_event {
+    sched_fn fn;
+    void *ctx;
+    uint64_t arg;
+};
+
+static void world_harness_fire(void *ctx, uint64_t arg)
+{
+    struct world_harness_event e = *(struct world_harness_event *)ctx;
+    (void)arg;
+    free(ctx);
+    e.fn(e.ctx, e.arg);
+}
+
+sched_event_id world_at(struct world *world, uint64_t at_ns, sched_fn fn, void *ctx,
+                        uint64_t arg)
+{
+    KS_ASSERT(fn != NULL);
+    KS_ASSERT(world->current_node == -1);
+    struct world_harness_event *e = ks_alloc(sizeof(*e));
+    *e = (struct world_harness_event){fn, ctx, arg};
+    return sched_at(world->sched, at_ns, world_harness_fire, e, 0);
+}
 uint64_t world_now_ns(const struct world *world) { return sched_now_ns(world->sched); }
 uint64_t world_seed(const struct world *world) { return world->config.seed; }
 const struct world_config *world_config_of(const struct world *world) { return &world->config; }

@@ -98,7 +98,16 @@ struct world *world_create(const struct world_config *config);
 /* Destroys every node (as a crash would, without calling stop) and frees all. */
 void world_destroy(struct world *world);
 
+/* The world's scheduler. Contract for anyone scheduling on it directly: every event's
+ * context is a heap block the event owns: the world frees the contexts of events still
+ * pending when it is destroyed. world_at keeps that contract for you. */
 struct sched *world_sched(struct world *world);
+
+/* Run fn(ctx, arg) at virtual time at_ns, outside any node (harness events: timeline
+ * actions, fault schedules, workload drivers). ctx is borrowed; the world owns the
+ * event's record. */
+sched_event_id world_at(struct world *world, uint64_t at_ns, sched_fn fn, void *ctx,
+                        uint64_t arg);
 uint64_t world_now_ns(const struct world *world);
 uint64_t world_seed(const struct world *world);
 const struct world_config *world_config_of(const struct world *world);
