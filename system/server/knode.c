@@ -526,6 +526,13 @@ static enum ks_err knode_listen_all(struct knode *node, char *error, size_t erro
                      err == KS_ERR_BUSY ? "Address already in use" : ks_err_name(err));
             return err;
         }
+        if (node->config.listen_hook != NULL)
+            node->config.listen_hook(node->config.listen_hook_ctx, node, i);
+        env_logf(node->env, ENV_LOG_INFO,
+                 "[SocketServer listenerType=%s, nodeId=%d] Awaiting socket connections on "
+                 "%s:%u (%s).",
+                 knode_is_controller_listener(&node->config, l->name) ? "CONTROLLER" : "BROKER",
+                 node->config.node_id, l->host[0] != '\0' ? l->host : "0.0.0.0", l->port, l->name);
     }
     return KS_OK;
 }

@@ -34,6 +34,8 @@
 #define KNODE_META_PROPERTIES "meta.properties"
 #define KNODE_META_PROPERTIES_BYTES_MAX 65536u
 
+struct knode;
+
 /* One entry of listeners or advertised.listeners: NAME://host:port. */
 struct knode_listener {
     char name[KNODE_LISTENER_NAME_BYTES_MAX];
@@ -61,6 +63,10 @@ struct knode_config {
     char log_dir[KNODE_PATH_BYTES_MAX]; /* first entry of log.dirs (or log.dir) */
     struct srv_config srv;              /* socket.request.max.bytes, max.connections */
     struct plog_config log;             /* log.segment.bytes, log.retention.ms, ... */
+    /* Optional: called after each listener is bound (kbroker reads the port a port 0
+     * got and calls knode_listener_port_set). Not a Kafka setting. */
+    void (*listen_hook)(void *ctx, struct knode *node, uint32_t index);
+    void *listen_hook_ctx;
 };
 
 /* Defaults kbroker uses: node 1, broker and controller, PLAINTEXT://127.0.0.1:9092,
