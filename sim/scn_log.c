@@ -550,26 +550,16 @@ static void producer_journal(struct lognode *n, const struct plog_append_info *i
     }
 }
 
-/* The world frees the context of an event still pending when it ends: each tick owns
- * its own small record. */
-struct producer_event {
-    struct producer *p;
-};
-
 static void producer_tick(void *ctx, uint64_t arg);
 
 static void producer_schedule(struct producer *p, struct world *world, uint64_t at_ns)
 {
-    struct producer_event *e = ks_alloc(sizeof(*e));
-    e->p = p;
-    sched_at(world_sched(world), at_ns, producer_tick, e, 0);
+    world_at(world, at_ns, producer_tick, p, 0);
 }
 
 static void producer_tick(void *ctx, uint64_t arg)
 {
-    struct producer_event *e = ctx;
-    struct producer *p = e->p;
-    free(e);
+    struct producer *p = ctx;
     (void)arg;
     struct world *world = runner_exec_world(p->exec);
     struct lognode *n = lognode_of(world, p->args->node);
