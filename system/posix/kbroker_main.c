@@ -519,6 +519,10 @@ static int kb_start(struct kb_run *run, struct knode_config *config, const char 
     run->env.base = (struct env){&kb_env_ops, run->env.inner->node_name, 0};
     run->env.out = stdout;
     run->env.verbose = verbose;
+    /* A shell starts background jobs with SIGINT ignored; an ignored signal never
+     * reaches a signalfd, so take both back to their defaults first. */
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
     if (posix_loop_signals_watch(run->loop, kb_on_signal, run) != KS_OK) {
         fprintf(stderr, "kbroker: cannot watch SIGTERM and SIGINT\n");
         return KBROKER_EXIT_FAILED;
