@@ -65,9 +65,10 @@ struct raft {
     uint32_t rejected_mask;
     /* Leader */
     int64_t epoch_start_offset;
-    int64_t end_offsets[RAFT_VOTERS_MAX]; /* fetch offsets acknowledged; -1 unknown */
-    uint32_t fetched_mask;                /* voters heard from in this check-quorum window */
-    uint32_t begun_mask;                  /* voters that fetched in this epoch */
+    int64_t end_offsets[RAFT_VOTERS_MAX];    /* fetch offsets acknowledged; -1 unknown */
+    uint32_t fetched_mask;                   /* voters heard from in this check-quorum window */
+    uint32_t begun_mask;                     /* voters that fetched in this epoch */
+    uint64_t last_fetch_ns[RAFT_VOTERS_MAX]; /* when each voter last fetched */
     int64_t high_watermark;
     /* State machine and snapshots */
     int64_t applied_offset;
@@ -281,10 +282,14 @@ static void raft_send_begin_quorum(struct raft *raft)
         .leader_epoch = raft->qs.leader_epoch,
     };
     struct wire_writer w;
+    uint64_t now = raft_now(raft);
+    uint64_t silent_ns = raft->config.fetch_timeout_ms * RAFT_NS_PER_MS / 2;
     wire_writer_init(&w);
     api_begin_quorum_epoch_request_encode(&w, RAFT_BQE_VERSION, &req);
     for (uint32_t i = 0; i < raft->config.voter_count; i++) {
-        if ((raft->begun_mask >> i) & 1u)
+        /* to voters that never fetched in this epoch, or went silent */
+        bool begun = (raft->begun_mask >> i) & 1u;
+        if ((int)i == raft->self_index || (begun && now - raft->last_fetch_ns[i] < silent_ns))
             continue;
         raft_send(raft, raft->config.voters[i].id, API_BEGIN_QUORUM_EPOCH, RAFT_BQE_VERSION, &w,
                   RAFT_COOKIE_OTHER);
@@ -745,7 +750,7 @@ static void raft_become_resigned(struct raft *raft, const char *why)
  * KafkaRaftClient.maybeTransition: what an epoch and leader seen in a message mean.
  * Returns true when the state changed.
  */
-static bool raft_observe(struct raft *raft, int32_t epoch, int32_t leader_id)
+static bool raft_observe(struct raft *raft, int32_t epoch, int32_t leader_id, bool from_leader)
 {
     bool leader_known = leader_id >= 0 && leader_id != raft->config.node_id &&
                         raft_config_voter_index(&raft->config, leader_id) >= 0;
@@ -758,15 +763,18 @@ static bool raft_observe(struct raft *raft, int32_t epoch, int32_t leader_id)
             raft_become_unattached(raft, epoch);
         return true;
     }
-    if (!leader_known || raft->qs.leader_id == leader_id)
+    if (!leader_known || (raft->state == RAFT_FOLLOWER && raft->qs.leader_id == leader_id))
         return false;
+    bool other_leader = raft->qs.leader_id != -1 && raft->qs.leader_id != leader_id;
     if (raft->state == RAFT_LEADER || raft->state == RAFT_RESIGNED ||
-        raft->state == RAFT_FOLLOWER) {
+        raft->state == RAFT_FOLLOWER || other_leader) {
         /* Two leaders in one epoch: Raft forbids it; the invariant checkers see it. */
         env_tracef(raft->env, "raft.conflict", "epoch %d: leader %d seen, we know %d", epoch,
                    leader_id, raft->qs.leader_id);
         return false;
     }
+    if (!from_leader && raft->qs.leader_id == leader_id)
+        return false; /* hearsay about the leader this voter stopped hearing from */
     raft_become_follower(raft, epoch, leader_id);
     return true;
 }
@@ -843,7 +851,7 @@ static bool raft_vote_decide(struct raft *raft, const struct api_vote_request *r
         return raft_pre_vote_grantable(raft, req);
     raft->persist_deferred = env_bug(raft->env, KS_BUG_RAFT_VOTE_NOT_PERSISTED);
     if (req->replica_epoch > raft->qs.leader_epoch)
-        raft_observe(raft, req->replica_epoch, -1);
+        raft_observe(raft, req->replica_epoch, -1, false);
     bool granted = raft->state != RAFT_FAILED && raft_vote_grantable(raft, req) &&
                    raft_grant_vote(raft, req->replica_id);
     raft->persist_deferred = false;
@@ -869,7 +877,8 @@ static enum ks_err raft_on_vote_request(struct raft *raft, int16_t version, cons
     }
     if (raft->state == RAFT_FAILED)
         return KS_ERR_IO;
-    resp.leader_id = raft->qs.leader_id;
+    bool leading = raft->state == RAFT_FOLLOWER || raft->state == RAFT_LEADER;
+    resp.leader_id = leading ? raft->qs.leader_id : -1; /* a live leader, not a past one */
     resp.leader_epoch = raft->qs.leader_epoch;
     api_vote_response_encode(w, version, &resp);
     return KS_OK;
@@ -886,7 +895,7 @@ static void raft_on_vote_response(struct raft *raft, int32_t peer_id, uint64_t c
     if (api_vote_response_decode(RAFT_VOTE_VERSION, body, size, &resp) != KS_OK ||
         resp.error_code != KS_OK || !resp.has_partition || resp.partition_error_code != KS_OK)
         return;
-    if (raft_observe(raft, resp.leader_epoch, resp.leader_id))
+    if (raft_observe(raft, resp.leader_epoch, resp.leader_id, false))
         return;
     if (candidate && resp.leader_epoch != raft->qs.leader_epoch)
         return;
@@ -926,7 +935,7 @@ static enum ks_err raft_on_begin_quorum_request(struct raft *raft, int16_t versi
     else if (req.leader_epoch < raft->qs.leader_epoch)
         resp.partition_error_code = KS_ERR_FENCED_LEADER_EPOCH;
     else
-        raft_observe(raft, req.leader_epoch, req.leader_id);
+        raft_observe(raft, req.leader_epoch, req.leader_id, true);
     if (raft->state == RAFT_FAILED)
         return KS_ERR_IO;
     resp.leader_id = raft->qs.leader_id;
@@ -964,7 +973,7 @@ static enum ks_err raft_on_end_quorum_request(struct raft *raft, int16_t version
     } else if (req.leader_epoch < raft->qs.leader_epoch) {
         resp.partition_error_code = KS_ERR_FENCED_LEADER_EPOCH;
     } else {
-        raft_observe(raft, req.leader_epoch, req.leader_id);
+        raft_observe(raft, req.leader_epoch, req.leader_id, true);
         uint64_t at = raft_now(raft) + raft_end_quorum_backoff_ns(raft, &req);
         if (raft->state == RAFT_FOLLOWER && raft->qs.leader_id == req.leader_id) {
             raft->leader_ended = true;
@@ -993,7 +1002,7 @@ static void raft_on_epoch_response(struct raft *raft, int16_t api_key, const uin
     if (api_begin_quorum_epoch_response_decode(RAFT_BQE_VERSION, body, size, &resp) != KS_OK ||
         !resp.has_partition)
         return;
-    raft_observe(raft, resp.leader_epoch, resp.leader_id);
+    raft_observe(raft, resp.leader_epoch, resp.leader_id, false);
 }
 
 /* ---- Fetch: the leader's side ---- */
@@ -1004,6 +1013,7 @@ static void raft_note_fetch_from(struct raft *raft, int voter_index)
     KS_ASSERT(raft->state == RAFT_LEADER);
     raft->fetched_mask |= 1u << voter_index;
     raft->begun_mask |= 1u << voter_index;
+    raft->last_fetch_ns[voter_index] = raft_now(raft);
     uint32_t heard = raft->fetched_mask | (1u << raft->self_index);
     if (raft_popcount(heard) < raft_config_majority(&raft->config))
         return;
@@ -1179,7 +1189,7 @@ static void raft_on_fetch_response(struct raft *raft, uint64_t cookie, const uin
     if (api_fetch_response_decode(RAFT_FETCH_VERSION, body, size, &resp) != KS_OK ||
         resp.error_code != KS_OK || !resp.has_partition)
         return;
-    if (raft_observe(raft, resp.current_leader_epoch, resp.current_leader_id))
+    if (raft_observe(raft, resp.current_leader_epoch, resp.current_leader_id, false))
         return;
     if (resp.partition_error_code != KS_OK)
         return;
@@ -1347,7 +1357,7 @@ static void raft_on_fetch_snapshot_response(struct raft *raft, uint64_t cookie, 
             KS_OK ||
         resp.error_code != KS_OK || !resp.has_partition)
         return;
-    if (raft_observe(raft, resp.current_leader_epoch, resp.current_leader_id))
+    if (raft_observe(raft, resp.current_leader_epoch, resp.current_leader_id, false))
         return;
     if (resp.partition_error_code != KS_OK || !raft_snapshot_chunk(raft, &resp)) {
         raft_snapshot_fetch_reset(raft); /* fetch again: it names the current snapshot */

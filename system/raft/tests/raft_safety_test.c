@@ -241,6 +241,56 @@ static void test_bug_vote_without_log_check_loses_committed(void **state)
     assert_true(caught > 0);
 }
 
+/* A long GC-like pause of the leader: the others elect a new one; the old one resumes,
+ * finds its check-quorum expired or hears the new epoch, and follows. */
+static void test_paused_leader_steps_down(void **state)
+{
+    for (uint64_t seed = 1; seed <= SEEDS_CRASH; seed++) {
+        struct cluster *c = cluster_new(seed, 3, 0, 20);
+        cluster_run_to(c, 4000);
+        int old = cluster_leader(c);
+        assert_true(old >= 0);
+        assert_int_equal(world_node_pause(c->w, c->ids[old], 6000 * MS), KS_OK);
+        cluster_run_to(c, 16000);
+        check_clean(c, seed);
+        struct raft_status s;
+        assert_true(cluster_status(c, (uint32_t)old, &s));
+        assert_int_equal(s.state, RAFT_FOLLOWER);
+        assert_int_equal(cluster_count_in_state(c, RAFT_LEADER), 1);
+        cluster_free(c);
+    }
+}
+
+/* The leader can hear but not speak: fetches reach it, answers do not come back. The
+ * followers' requests time out, they elect a leader among themselves, and the old
+ * leader, no longer fetched from, resigns by check-quorum; after the heal it follows. */
+static void test_one_way_partition_from_leader(void **state)
+{
+    for (uint64_t seed = 1; seed <= SEEDS_CRASH; seed++) {
+        struct cluster *c = cluster_new(seed, 3, 0, 20);
+        cluster_run_to(c, 4000);
+        int old = cluster_leader(c);
+        assert_true(old >= 0);
+        int others[2] = {c->ids[(old + 1) % 3], c->ids[(old + 2) % 3]};
+        world_partition(c->w, &c->ids[old], 1, others, 2, true);
+        cluster_run_to(c, 14000);
+        check_clean(c, seed);
+        int now = cluster_leader(c);
+        struct raft_status s;
+        assert_true(cluster_status(c, (uint32_t)old, &s));
+        if (now == old || s.state == RAFT_LEADER)
+            cluster_print(c, seed);
+        assert_true(now >= 0 && now != old);
+        assert_int_not_equal(s.state, RAFT_LEADER);
+        world_heal(c->w);
+        cluster_run_to(c, 20000);
+        check_clean(c, seed);
+        assert_true(cluster_status(c, (uint32_t)old, &s));
+        assert_int_equal(s.state, RAFT_FOLLOWER);
+        cluster_free(c);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -251,6 +301,8 @@ int main(void)
         cmocka_unit_test(test_vote_persisted_before_reply),
         cmocka_unit_test(test_bug_vote_not_persisted_elects_two_leaders),
         cmocka_unit_test(test_stale_voter_never_elected),
+        cmocka_unit_test(test_paused_leader_steps_down),
+        cmocka_unit_test(test_one_way_partition_from_leader),
         cmocka_unit_test(test_bug_vote_without_log_check_loses_committed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
