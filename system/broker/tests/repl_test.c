@@ -11,11 +11,13 @@
  * caught); NOT_ENOUGH_REPLICAS and REQUEST_TIMED_OUT; delayed fetch; idempotent
  * duplicates, also across a leader change.
  */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
