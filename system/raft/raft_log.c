@@ -18,6 +18,11 @@
 #define RAFT_LOG_DIR_ENTRIES_MAX 4096u
 /* Bytes copied per read when a segment is rewritten from its new start. */
 #define RAFT_LOG_COPY_CHUNK_BYTES (64u * 1024u)
+/* partition.metadata of __cluster_metadata-0 (topic id Uuid.METADATA_TOPIC_ID). */
+#define RAFT_LOG_PARTITION_METADATA "version: 0\ntopic_id: AAAAAAAAAAAAAAAAAAAAAQ\n"
+/* Most leader-epoch-checkpoint entries written (epochs in the log). */
+#define RAFT_LOG_EPOCH_ENTRIES_MAX 4096u
+#define RAFT_LOG_EPOCH_LINE_BYTES_MAX 48u
 
 struct raft_log {
     struct env *env;
@@ -32,6 +37,8 @@ struct raft_log {
     uint64_t size_bytes;    /* end of the last batch in the segment */
     int64_t flushed_offset; /* end offset at the last fsync */
     uint64_t recovered_truncated_bytes;
+    uint32_t epochs_written; /* epoch entries in leader-epoch-checkpoint, for change checks */
+    int32_t epochs_last_written;
 };
 
 int64_t raft_log_end_offset(const struct raft_log *log)
@@ -227,6 +234,82 @@ static enum ks_err log_delete_stale(struct raft_log *log, const struct log_listi
     return l->stale_count > 0 ? env_dir_sync(log->env, log->dir) : KS_OK;
 }
 
+/* Writes dir/name as tmp, fsync, rename, dir sync (Kafka's CheckpointFile). */
+static enum ks_err log_write_small_file(struct raft_log *log, const char *name,
+                                        const uint8_t *bytes, uint32_t size)
+{
+    char path[RAFT_LOG_PATH_BYTES_MAX], tmp[RAFT_LOG_PATH_BYTES_MAX];
+    env_file_id file = 0;
+    log_path(log, name, path, sizeof(path));
+    int n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    KS_ASSERT(n > 0 && (size_t)n < sizeof(tmp));
+    enum ks_err err = env_file_open(log->env, tmp, ENV_FILE_CREATE | ENV_FILE_TRUNC, &file);
+    if (err != KS_OK)
+        return err;
+    err = env_file_write(log->env, file, 0, bytes, size);
+    if (err == KS_OK)
+        err = env_file_sync(log->env, file);
+    env_file_close(log->env, file);
+    if (err == KS_OK)
+        err = env_path_rename(log->env, tmp, path);
+    return err == KS_OK ? env_dir_sync(log->env, log->dir) : err;
+}
+
+/*
+ * leader-epoch-checkpoint: `0`, the entry count, then `epoch startOffset` per epoch in
+ * the log (Kafka's LeaderEpochCheckpointFile). Written when the epochs change; the log
+ * itself answers epoch lookups from its batches, so the file is for tools and people.
+ */
+static enum ks_err log_epochs_write(struct raft_log *log)
+{
+    uint32_t count = 0;
+    int32_t last = -1;
+    for (uint32_t i = 0; i < log->batch_count; i++) {
+        count += log->batches[i].epoch != last;
+        last = log->batches[i].epoch;
+    }
+    if (count == log->epochs_written && last == log->epochs_last_written)
+        return KS_OK;
+    uint32_t shown = count < RAFT_LOG_EPOCH_ENTRIES_MAX ? count : RAFT_LOG_EPOCH_ENTRIES_MAX;
+    size_t cap = 32 + (size_t)shown * RAFT_LOG_EPOCH_LINE_BYTES_MAX;
+    char *text = ks_alloc(cap);
+    int n = snprintf(text, cap, "0\n%u\n", shown);
+    int32_t prev = -1;
+    for (uint32_t i = 0, k = 0; i < log->batch_count && k < shown; i++) {
+        if (log->batches[i].epoch == prev)
+            continue;
+        prev = log->batches[i].epoch;
+        k++;
+        n += snprintf(text + n, cap - (size_t)n, "%d %lld\n", prev,
+                      (long long)log->batches[i].base_offset);
+    }
+    KS_ASSERT(n > 0 && (size_t)n < cap);
+    enum ks_err err =
+        log_write_small_file(log, "leader-epoch-checkpoint", (uint8_t *)text, (uint32_t)n);
+    free(text);
+    if (err == KS_OK) {
+        log->epochs_written = count;
+        log->epochs_last_written = last;
+    }
+    return err;
+}
+
+static enum ks_err log_partition_metadata_write(struct raft_log *log)
+{
+    static const char text[] = RAFT_LOG_PARTITION_METADATA;
+    char path[RAFT_LOG_PATH_BYTES_MAX];
+    env_file_id file = 0;
+    log_path(log, "partition.metadata", path, sizeof(path));
+    enum ks_err err = env_file_open(log->env, path, 0, &file);
+    if (err == KS_OK) {
+        env_file_close(log->env, file);
+        return KS_OK;
+    }
+    if (err != KS_ERR_NOT_FOUND)
+        return err;
+    return log_write_small_file(log, "partition.metadata", (const uint8_t *)text, sizeof(text) - 1);
+}
+
 static enum ks_err log_open_segment(struct raft_log *log)
 {
     char path[RAFT_LOG_PATH_BYTES_MAX];
@@ -257,9 +340,14 @@ enum ks_err raft_log_open(struct env *env, const char *dir, struct raft_log **ou
     struct raft_log *log = ks_alloc(sizeof(*log));
     log->env = env;
     snprintf(log->dir, sizeof(log->dir), "%s", dir);
+    log->epochs_last_written = -1;
     enum ks_err err = log_open_segment(log);
     if (err == KS_OK)
+        err = log_partition_metadata_write(log);
+    if (err == KS_OK)
         err = log_recover(log);
+    if (err == KS_OK)
+        err = log_epochs_write(log);
     if (err != KS_OK) {
         if (log->file != 0)
             env_file_close(env, log->file);
@@ -317,7 +405,7 @@ enum ks_err raft_log_flush(struct raft_log *log)
     enum ks_err err = env_file_sync(log->env, log->file);
     if (err == KS_OK)
         log->flushed_offset = raft_log_end_offset(log);
-    return err;
+    return err == KS_OK ? log_epochs_write(log) : err;
 }
 
 /* Index of the batch holding offset, or batch_count when offset is at or past the end. */
@@ -491,5 +579,5 @@ enum ks_err raft_log_advance_start(struct raft_log *log, int64_t offset, int32_t
     if (log->flushed_offset < offset)
         log->flushed_offset = offset;
     KS_ASSERT(raft_log_end_offset(log) >= offset);
-    return err;
+    return err == KS_OK ? log_epochs_write(log) : err;
 }

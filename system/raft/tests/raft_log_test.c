@@ -203,6 +203,57 @@ static void test_garbage_tail_truncated_at_open(void **state)
     world_destroy(d.w);
 }
 
+/* Reads a whole small file of the log directory into buf (NUL-terminated). */
+static void read_text(struct env *env, const char *name, char *buf, uint32_t buf_bytes)
+{
+    char path[128];
+    env_file_id file = 0;
+    uint32_t n = 0;
+    snprintf(path, sizeof(path), DIR "/%s", name);
+    assert_int_equal(env_file_open(env, path, 0, &file), KS_OK);
+    assert_int_equal(env_file_read(env, file, 0, (uint8_t *)buf, buf_bytes - 1, &n), KS_OK);
+    env_file_close(env, file);
+    buf[n] = 0;
+}
+
+static void test_kafka_side_files(void **state)
+{
+    struct test_disk d = test_disk_new(10);
+    struct raft_log *log = log_with_three_epochs(&d);
+    char text[256];
+    read_text(test_disk_env(&d), "partition.metadata", text, sizeof(text));
+    assert_string_equal(text, "version: 0\ntopic_id: AAAAAAAAAAAAAAAAAAAAAQ\n");
+    read_text(test_disk_env(&d), "leader-epoch-checkpoint", text, sizeof(text));
+    assert_string_equal(text, "0\n3\n1 0\n3 3\n4 5\n");
+    assert_int_equal(raft_log_truncate_to(log, 4), KS_OK);
+    assert_int_equal(raft_log_flush(log), KS_OK);
+    read_text(test_disk_env(&d), "leader-epoch-checkpoint", text, sizeof(text));
+    assert_string_equal(text, "0\n1\n1 0\n"); /* the batch straddling 4 went whole */
+    /* The start moves to 3 (a snapshot there): the segment is renamed for it. */
+    assert_int_equal(raft_log_advance_start(log, 3, 1), KS_OK);
+    assert_int_equal(raft_log_start_offset(log), 3);
+    assert_int_equal(raft_log_end_offset(log), 3);
+    read_text(test_disk_env(&d), "leader-epoch-checkpoint", text, sizeof(text));
+    assert_string_equal(text, "0\n0\n");
+    append_ok(log, 5, 2);
+    assert_int_equal(raft_log_flush(log), KS_OK);
+    raft_log_close(log);
+    raft_log_free(log);
+    test_disk_crash_restart(&d);
+    assert_int_equal(raft_log_open(test_disk_env(&d), DIR, &log), KS_OK);
+    assert_int_equal(raft_log_start_offset(log), 3);
+    assert_int_equal(raft_log_end_offset(log), 5);
+    env_file_id file = 0;
+    assert_int_equal(env_file_open(test_disk_env(&d), DIR "/00000000000000000003.log", 0, &file),
+                     KS_OK);
+    env_file_close(test_disk_env(&d), file);
+    assert_int_equal(env_file_open(test_disk_env(&d), DIR "/00000000000000000000.log", 0, &file),
+                     KS_ERR_NOT_FOUND);
+    raft_log_close(log);
+    raft_log_free(log);
+    world_destroy(d.w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -212,6 +263,7 @@ int main(void)
         cmocka_unit_test(test_truncate_then_append),
         cmocka_unit_test(test_crash_keeps_flushed_and_recovers_torn_tail),
         cmocka_unit_test(test_garbage_tail_truncated_at_open),
+        cmocka_unit_test(test_kafka_side_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
