@@ -1,8 +1,13 @@
 /*
  * nodes_raft.c: the adapter that makes system/raft's controller node a world node
- * type. system/ never includes sim/: the functions come from system/raft/raft_node.h.
+ * type, and the scenario module with the Raft invariants (see nodes_raft.h). system/
+ * never includes sim/: the node functions come from system/raft/raft_node.h. Kafka:
+ * RaftEventSimulationTest's invariants (MonotonicHighWatermark, SingleLeader,
+ * ConsistentCommittedData).
  */
 #include "nodes_raft.h"
+
+#include <stdlib.h>
 
 #include "../system/raft/raft_node.h"
 
@@ -12,4 +17,236 @@ const struct world_node_type nodes_raft_controller_type = {
     .stop = raft_node_stop,
     .destroy = raft_node_destroy,
     .describe = raft_node_describe,
+};
+
+/* Epochs and offsets the checkers remember, at most (a run has far fewer). */
+#define NODES_RAFT_EPOCHS_MAX (1u << 16)
+#define NODES_RAFT_OFFSETS_MAX (1u << 20)
+
+/* The voter of a running controller node, or NULL. */
+static struct raft *nodes_raft_of(struct world *world, int node)
+{
+    if (world_node_type_of(world, node) != &nodes_raft_controller_type)
+        return NULL;
+    void *impl = world_node_impl(world, node);
+    return impl == NULL ? NULL : raft_node_raft(impl);
+}
+
+/* ---- raft_one_leader_per_epoch ---- */
+
+struct nodes_raft_leaders {
+    int32_t leader_by_epoch[NODES_RAFT_EPOCHS_MAX]; /* node index + 1; 0 none */
+    bool reported;
+};
+
+static void *nodes_raft_leaders_create(struct world *world)
+{
+    return ks_alloc(sizeof(struct nodes_raft_leaders));
+}
+static void nodes_raft_state_destroy(void *state)
+{
+    free(state);
+}
+
+static void nodes_raft_leaders_check(void *state, struct inv_check *check)
+{
+    struct nodes_raft_leaders *m = state;
+    struct world *world = inv_check_world(check);
+    for (uint32_t i = 0; i < world_node_count(world) && !m->reported; i++) {
+        struct raft *raft = nodes_raft_of(world, (int)i);
+        struct raft_status s;
+        if (raft == NULL || (raft_status_get(raft, &s), s.state != RAFT_LEADER) ||
+            s.epoch >= (int32_t)NODES_RAFT_EPOCHS_MAX)
+            continue;
+        int32_t *slot = &m->leader_by_epoch[s.epoch];
+        if (*slot == 0)
+            *slot = (int32_t)i + 1;
+        if (*slot == (int32_t)i + 1)
+            continue;
+        m->reported = true;
+        inv_check_report(check, (int)i, "leads epoch %d, which %s led before", s.epoch,
+                         world_node_name(world, *slot - 1));
+    }
+}
+
+const struct inv_def nodes_raft_inv_one_leader_per_epoch = {
+    .name = "raft_one_leader_per_epoch",
+    .summary = "no two controllers ever lead the same Raft epoch",
+    .create = nodes_raft_leaders_create,
+    .destroy = nodes_raft_state_destroy,
+    .check_event = nodes_raft_leaders_check,
+};
+
+/* ---- raft_committed_never_lost ---- */
+
+struct nodes_raft_batch {
+    bool set;
+    int32_t epoch;
+    uint32_t crc;
+};
+
+struct nodes_raft_committed {
+    struct nodes_raft_batch by_offset[NODES_RAFT_OFFSETS_MAX]; /* by base offset */
+    int64_t committed_end;
+    int64_t checked_end[WORLD_NODES_MAX];
+    uint32_t incarnation[WORLD_NODES_MAX];
+    uint64_t truncations[WORLD_NODES_MAX];
+    int32_t leader_epoch_checked[WORLD_NODES_MAX];
+    bool reported;
+};
+
+static void *nodes_raft_committed_create(struct world *world)
+{
+    return ks_alloc(sizeof(struct nodes_raft_committed));
+}
+
+/* Compares one batch with what was committed at its offset, or records it. */
+static bool nodes_raft_batch_ok(struct nodes_raft_committed *m, const struct raft_log_batch *b,
+                                bool record)
+{
+    if (b->base_offset < 0 || b->base_offset >= (int64_t)NODES_RAFT_OFFSETS_MAX)
+        return true;
+    struct nodes_raft_batch *e = &m->by_offset[b->base_offset];
+    if (!e->set && record) {
+        *e = (struct nodes_raft_batch){true, b->epoch, b->crc};
+        m->committed_end =
+            b->last_offset + 1 > m->committed_end ? b->last_offset + 1 : m->committed_end;
+    }
+    return !e->set || (e->epoch == b->epoch && e->crc == b->crc);
+}
+
+/* A new leader must hold every committed batch (leader completeness). */
+static void nodes_raft_new_leader_check(struct nodes_raft_committed *m, struct inv_check *check,
+                                        int node, const struct raft_status *s,
+                                        const struct raft_log *log)
+{
+    m->leader_epoch_checked[node] = s->epoch;
+    bool ok = s->log_end_offset >= m->committed_end;
+    for (uint32_t j = 0; ok && j < raft_log_batch_count(log); j++)
+        ok = nodes_raft_batch_ok(m, raft_log_batch_at(log, j), false);
+    if (!ok && !m->reported)
+        inv_check_report(check, node, "leader of epoch %d lacks committed batches (log end %lld)",
+                         s->epoch, (long long)s->log_end_offset);
+    m->reported |= !ok;
+}
+
+static void nodes_raft_committed_node(struct nodes_raft_committed *m, struct inv_check *check,
+                                      int node, struct raft *raft)
+{
+    struct world *world = inv_check_world(check);
+    struct raft_status s;
+    raft_status_get(raft, &s);
+    const struct raft_log *log = raft_log_of(raft);
+    if (m->incarnation[node] != world_node_incarnation(world, node) ||
+        m->truncations[node] != s.truncations) {
+        m->incarnation[node] = world_node_incarnation(world, node);
+        m->truncations[node] = s.truncations;
+        m->checked_end[node] = 0;
+    }
+    if (s.state == RAFT_LEADER && m->leader_epoch_checked[node] != s.epoch)
+        nodes_raft_new_leader_check(m, check, node, &s, log);
+    uint32_t count = raft_log_batch_count(log);
+    for (uint32_t j = raft_log_batch_find(log, m->checked_end[node]); j < count; j++) {
+        const struct raft_log_batch *b = raft_log_batch_at(log, j);
+        if (b->last_offset >= s.high_watermark)
+            break;
+        m->checked_end[node] = b->last_offset + 1;
+        if (nodes_raft_batch_ok(m, b, true) || m->reported)
+            continue;
+        m->reported = true;
+        inv_check_report(check, node,
+                         "holds epoch %d at committed offset %lld, not the batch "
+                         "committed there",
+                         b->epoch, (long long)b->base_offset);
+    }
+}
+
+static void nodes_raft_committed_check(void *state, struct inv_check *check)
+{
+    struct nodes_raft_committed *m = state;
+    struct world *world = inv_check_world(check);
+    KS_ASSERT(world_node_count(world) <= WORLD_NODES_MAX);
+    for (uint32_t i = 0; i < world_node_count(world); i++) {
+        struct raft *raft = nodes_raft_of(world, (int)i);
+        if (raft != NULL)
+            nodes_raft_committed_node(m, check, (int)i, raft);
+    }
+}
+
+const struct inv_def nodes_raft_inv_committed_never_lost = {
+    .name = "raft_committed_never_lost",
+    .summary = "a batch below a controller's high watermark never changes; leaders hold them all",
+    .create = nodes_raft_committed_create,
+    .destroy = nodes_raft_state_destroy,
+    .check_event = nodes_raft_committed_check,
+};
+
+/* ---- raft_leader_elected ---- */
+
+static void nodes_raft_elected_end(void *state, struct inv_check *check)
+{
+    struct world *world = inv_check_world(check);
+    uint64_t quiet_ns = world_now_ns(world) - inv_check_disturbed_ns(check);
+    int leader = -1;
+    struct raft_status s, ls = {0};
+    if (quiet_ns < INV_QUIET_NS_MIN) {
+        inv_check_report(check, -1,
+                         "the run ended %llums after the last disturbance; "
+                         "liveness needs %llums of quiet",
+                         (unsigned long long)(quiet_ns / 1000000u),
+                         (unsigned long long)(INV_QUIET_NS_MIN / 1000000u));
+        return;
+    }
+    for (uint32_t i = 0; i < world_node_count(world); i++) {
+        struct raft *raft = nodes_raft_of(world, (int)i);
+        if (raft != NULL && (raft_status_get(raft, &s), s.state == RAFT_LEADER) &&
+            (leader < 0 || s.epoch > ls.epoch)) {
+            leader = (int)i;
+            ls = s;
+        }
+    }
+    if (leader < 0) {
+        inv_check_report(check, -1, "no controller leads after %llums of quiet",
+                         (unsigned long long)(quiet_ns / 1000000u));
+        return;
+    }
+    for (uint32_t i = 0; i < world_node_count(world); i++) {
+        struct raft *raft = nodes_raft_of(world, (int)i);
+        if (raft == NULL || (int)i == leader)
+            continue;
+        raft_status_get(raft, &s);
+        if (s.state != RAFT_FOLLOWER || s.epoch != ls.epoch || s.leader_id != ls.node_id)
+            inv_check_report(check, (int)i, "is %s in epoch %d, not a follower of %s (epoch %d)",
+                             raft_state_name(s.state), s.epoch, world_node_name(world, leader),
+                             ls.epoch);
+    }
+}
+
+const struct inv_def nodes_raft_inv_leader_elected = {
+    .name = "raft_leader_elected",
+    .summary = "after the faults one running controller leads and the others follow it",
+    .check_end = nodes_raft_elected_end,
+};
+
+/* ---- the scenario module ---- */
+
+static const struct scn_node_kind nodes_raft_kinds[] = {
+    {"controller", &nodes_raft_controller_type,
+     "a KRaft voter: node.id, controller.quorum.voters (1@c1:9093,...), "
+     "controller.quorum.*.ms, raft.test.append.interval.ms",
+     NULL, 0},
+};
+
+static const struct inv_def *const nodes_raft_invariants[] = {
+    &nodes_raft_inv_one_leader_per_epoch,
+    &nodes_raft_inv_committed_never_lost,
+    &nodes_raft_inv_leader_elected,
+};
+
+const struct scn_module nodes_raft_scn_module = {
+    .name = "raft",
+    .node_kinds = nodes_raft_kinds,
+    .node_kind_count = KS_ARRAY_COUNT(nodes_raft_kinds),
+    .invariants = nodes_raft_invariants,
+    .invariant_count = KS_ARRAY_COUNT(nodes_raft_invariants),
 };

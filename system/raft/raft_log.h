@@ -1,15 +1,17 @@
 /*
  * raft_log.h: the storage interface of the KRaft log, `__cluster_metadata-0`, and its
- * first implementation: one segment file `00000000000000000000.log` of RecordBatch v2
+ * first implementation: one segment file `<log start, 20 digits>.log` of RecordBatch v2
  * batches in Kafka's segment format, written through env.h. Kafka: ReplicatedLog,
  * KafkaMetadataLog (over UnifiedLog), LeaderEpochFileCache (the epoch lookups here are
  * answered from the batches' partitionLeaderEpoch).
  *
  * The raft core (raft.c) uses only this header, so a partition-log backed version
  * (system/log plog) can replace raft_log.c later. The log holds one segment named by
- * the log start offset; moving the start (after a snapshot, KIP-630) rewrites it. Not
- * kept: .index/.timeindex (the batch table lives in memory, rebuilt by scanning the
- * segment at open), leader-epoch-checkpoint, segment rolls by size or time.
+ * the log start offset; moving the start (after a snapshot, KIP-630) rewrites it. Beside
+ * it: partition.metadata (topic id AAAAAAAAAAAAAAAAAAAAAQ) and leader-epoch-checkpoint
+ * (rewritten when the epochs change; lookups use the batches). Not kept: .index and
+ * .timeindex (the batch table lives in memory, rebuilt by scanning the segment at open),
+ * segment rolls by size or time.
  *
  * Durability: appends land in the page cache; raft_log_flush fsyncs them and moves the
  * flushed offset, which is what a follower acknowledges and what a leader counts for
