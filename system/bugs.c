@@ -49,6 +49,15 @@ static const struct ks_bug_info bug_table[] = {
     {KS_BUG_REPL_ACKS_ALL_BEFORE_ISR, "repl_acks_all_before_isr", "repl_acked_present_on_leader",
      "system/broker/tests/repl_test.c",
      "acks=all is answered after the leader's append, before the ISR has the records"},
+    {KS_BUG_GROUP_ACK_BEFORE_APPEND, "group_ack_before_append", "group_acked_commits_survive",
+     "system/group/tests/gcoord_test.c",
+     "an offset commit is acknowledged before its record is replicated; failover loses it"},
+    {KS_BUG_GROUP_STALE_GENERATION_COMMIT, "group_stale_generation_commit",
+     "group_offsets_monotonic", "system/group/tests/gcoord_test.c",
+     "offset commits from an earlier generation are accepted (a zombie moves offsets back)"},
+    {KS_BUG_GROUP_SKIP_REBALANCE_ON_EXPIRY, "group_skip_rebalance_on_expiry",
+     "group_generation_members", "system/group/tests/gcoord_test.c",
+     "a member whose session expired is removed without a rebalance; its partitions go unowned"},
 };
 _Static_assert(KS_ARRAY_COUNT(bug_table) == KS_BUG_COUNT, "one entry per switch");
 

@@ -48,6 +48,13 @@ enum ks_bug {
     /* acks=all is acknowledged right after the leader's append, before the ISR has it
      * (rmgr.c). */
     KS_BUG_REPL_ACKS_ALL_BEFORE_ISR,
+    /* An offset commit is acknowledged (and applied) before its record is replicated:
+     * lost when the coordinator fails over (gcoord_store.c). */
+    KS_BUG_GROUP_ACK_BEFORE_APPEND,
+    /* Offset commits from an earlier generation are accepted (gcoord_store.c). */
+    KS_BUG_GROUP_STALE_GENERATION_COMMIT,
+    /* A member whose session expired is removed without a rebalance (gcoord.c). */
+    KS_BUG_GROUP_SKIP_REBALANCE_ON_EXPIRY,
     KS_BUG_COUNT,
 };
 _Static_assert(KS_BUG_COUNT <= 64, "bug switches live in a 64-bit mask");
