@@ -58,6 +58,9 @@ static const struct ks_bug_info bug_table[] = {
     {KS_BUG_GROUP_SKIP_REBALANCE_ON_EXPIRY, "group_skip_rebalance_on_expiry",
      "group_generation_members", "system/group/tests/gcoord_test.c",
      "a member whose session expired is removed without a rebalance; its partitions go unowned"},
+    {KS_BUG_PRODUCER_RETRY_WITHOUT_IDEMPOTENCE_SEQUENCE, "producer_retry_without_idempotence_sequence",
+     "kcheck_no_duplicates", "sim/tests/kcheck_test.c",
+     "an idempotent producer retries a batch without its producer id: the broker writes it twice"},
 };
 _Static_assert(KS_ARRAY_COUNT(bug_table) == KS_BUG_COUNT, "one entry per switch");
 

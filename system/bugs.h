@@ -55,6 +55,9 @@ enum ks_bug {
     KS_BUG_GROUP_STALE_GENERATION_COMMIT,
     /* A member whose session expired is removed without a rebalance (gcoord.c). */
     KS_BUG_GROUP_SKIP_REBALANCE_ON_EXPIRY,
+    /* The producer resends a retried batch without its producer id and sequence, so the
+     * broker cannot de-duplicate it (producer.c). */
+    KS_BUG_PRODUCER_RETRY_WITHOUT_IDEMPOTENCE_SEQUENCE,
     KS_BUG_COUNT,
 };
 _Static_assert(KS_BUG_COUNT <= 64, "bug switches live in a 64-bit mask");
