@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bclient.h"
 #include "system/proto/api.h"
 
 struct broker_conn {
@@ -136,13 +137,32 @@ static void broker_epoch_done(void *ctx,
     wire_writer_free(&w);
 }
 
+/* Metadata and InitProducerId, answered at once from the broker's own state. */
+static enum ks_err broker_dispatch_client(struct broker_conn *c, const uint8_t *body,
+                                          uint32_t size)
+{
+    struct wire_writer w;
+    wire_writer_init(&w);
+    enum ks_err err =
+        c->api_key == API_METADATA
+            ? bclient_metadata(&c->broker->rmgr->image, c->api_version, body, size, &w)
+            : bclient_init_producer_id(&c->broker->producer_id_next, c->api_version, body, size,
+                                       &w);
+    if (err == KS_OK)
+        broker_conn_answer(c, &w);
+    wire_writer_free(&w);
+    return err;
+}
+
 /* KafkaApis.handle: decode and hand to the replica manager. Errors close the conn. */
 static enum ks_err broker_dispatch(struct broker_conn *c, const uint8_t *body, uint32_t size)
 {
     struct rmgr *r = c->broker->rmgr;
     int16_t v = c->api_version;
     enum ks_err err = KS_ERR_UNSUPPORTED_VERSION;
-    if (c->api_key == API_PRODUCE && v >= API_PRODUCE_VERSION_MIN && v <= API_PRODUCE_VERSION_MAX) {
+    if (c->api_key == API_METADATA || c->api_key == API_INIT_PRODUCER_ID) {
+        err = broker_dispatch_client(c, body, size);
+    } else if (c->api_key == API_PRODUCE && v >= API_PRODUCE_VERSION_MIN && v <= API_PRODUCE_VERSION_MAX) {
         struct api_produce_request req;
         if ((err = api_produce_request_decode(v, body, size, &req)) == KS_OK) {
             rmgr_produce(r, &req, broker_produce_done, c);
@@ -320,6 +340,7 @@ void *broker_start(struct env *env, const struct props *config)
         broker_destroy(b);
         return NULL;
     }
+    b->producer_id_next = (int64_t)b->broker_id << 32 | (int64_t)(env_random(env) & 0xffffu) << 16;
     env_tracef(env, "broker.start", "id=%d port=%u", b->broker_id, b->port);
     return b;
 }

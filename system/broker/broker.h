@@ -9,6 +9,8 @@
  * image; the KRaft metadata path will feed the same entry point. AlterPartition goes
  * out through the function set with broker_set_alter_partition.
  *
+ * Metadata and InitProducerId are answered from the broker's own state (bclient.h).
+ *
  * The listener here is a stand-in for system/server/srv.h until it lands: it splits
  * frames, reads request headers, answers one request at a time per connection (so in
  * order, as Kafka mutes a channel), and closes a connection on a request it cannot
@@ -44,7 +46,8 @@ struct broker {
     void *alter_ctx;
     struct broker_conn **conns; /* open or waiting for an answer */
     uint32_t conn_count;
-    uint64_t requests; /* served, for tests */
+    uint64_t requests;         /* served, for tests */
+    int64_t producer_id_next; /* InitProducerId without a coordinator, see bclient.h */
 };
 
 /*

@@ -1,0 +1,117 @@
+/*
+ * bclient.c: Metadata and InitProducerId answered by a broker, see bclient.h.
+ */
+#include "bclient.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "system/proto/api_init_producer_id.h"
+#include "system/proto/api_metadata.h"
+
+static void bclient_metadata_brokers(const struct mimage *img, struct api_metadata_response *out)
+{
+    out->brokers = ks_alloc((img->broker_count + 1u) * sizeof(*out->brokers));
+    for (uint32_t i = 0; i < img->broker_count; i++) {
+        const struct mimage_broker *b = &img->brokers[i];
+        if (b->fenced || b->endpoint_count == 0)
+            continue;
+        struct api_metadata_broker *mb = &out->brokers[out->broker_count++];
+        mb->node_id = b->id;
+        mb->host = wire_string_from(b->endpoints[0].host);
+        mb->port = b->endpoints[0].port;
+        mb->rack = wire_string_from(b->rack);
+    }
+    KS_ASSERT(out->broker_count <= img->broker_count);
+}
+
+static int32_t *bclient_ids(const int32_t *ids, uint32_t count)
+{
+    int32_t *copy = ks_alloc((count + 1u) * sizeof(*copy));
+    memcpy(copy, ids, count * sizeof(*copy));
+    return copy;
+}
+
+static void bclient_metadata_topic(const struct mimage_topic *t, struct api_metadata_topic *mt)
+{
+    mt->error_code = KS_OK;
+    mt->name = wire_string_from(t->name);
+    mt->topic_id = t->id;
+    mt->topic_authorized_operations = API_METADATA_AUTHORIZED_OPERATIONS_UNSET;
+    mt->partition_count = t->partition_count;
+    mt->partitions = ks_alloc((t->partition_count + 1u) * sizeof(*mt->partitions));
+    for (uint32_t j = 0; j < t->partition_count; j++) {
+        const struct mimage_partition *p = &t->partitions[j];
+        struct api_metadata_partition *mp = &mt->partitions[j];
+        mp->error_code = p->leader < 0 ? KS_ERR_LEADER_NOT_AVAILABLE : KS_OK;
+        mp->partition_index = (int32_t)j;
+        mp->leader_id = p->leader;
+        mp->leader_epoch = p->leader_epoch;
+        mp->replica_count = p->replica_count;
+        mp->replica_nodes = bclient_ids(p->replicas, p->replica_count);
+        mp->isr_count = p->isr_count;
+        mp->isr_nodes = bclient_ids(p->isr, p->isr_count);
+    }
+}
+
+enum ks_err bclient_metadata(const struct mimage *img, int16_t version, const uint8_t *body,
+                             uint32_t size_bytes, struct wire_writer *w)
+{
+    struct api_metadata_request req;
+    if (version < API_METADATA_VERSION_MIN || version > API_METADATA_VERSION_MAX)
+        return KS_ERR_UNSUPPORTED_VERSION;
+    enum ks_err err = api_metadata_request_decode(version, body, size_bytes, &req);
+    if (err != KS_OK)
+        return err;
+    struct api_metadata_response resp;
+    memset(&resp, 0, sizeof(resp));
+    resp.controller_id = -1;
+    resp.cluster_authorized_operations = API_METADATA_AUTHORIZED_OPERATIONS_UNSET;
+    bclient_metadata_brokers(img, &resp);
+    uint32_t asked = req.topic_count < 0 ? img->topic_count : (uint32_t)req.topic_count;
+    resp.topics = ks_alloc((asked + 1u) * sizeof(*resp.topics));
+    for (uint32_t i = 0; i < asked; i++) {
+        struct api_metadata_topic *mt = &resp.topics[resp.topic_count++];
+        const struct mimage_topic *t =
+            req.topic_count < 0 ? &img->topics[i]
+            : wire_string_is_null(req.topics[i].name)
+                ? mimage_topic_find_id(img, &req.topics[i].topic_id)
+                : mimage_topic_find_name(img, req.topics[i].name.chars,
+                                         (uint32_t)req.topics[i].name.length);
+        if (t != NULL) {
+            bclient_metadata_topic(t, mt);
+            continue;
+        }
+        mt->error_code = KS_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+        mt->name = req.topics[i].name;
+        mt->topic_id = req.topics[i].topic_id;
+        mt->topic_authorized_operations = API_METADATA_AUTHORIZED_OPERATIONS_UNSET;
+    }
+    api_metadata_response_encode(w, version, &resp);
+    api_metadata_response_free(&resp);
+    api_metadata_request_free(&req);
+    return KS_OK;
+}
+
+enum ks_err bclient_init_producer_id(int64_t *producer_id_next, int16_t version,
+                                     const uint8_t *body, uint32_t size_bytes,
+                                     struct wire_writer *w)
+{
+    struct api_init_producer_id_request req;
+    if (version < API_INIT_PRODUCER_ID_VERSION_MIN || version > API_INIT_PRODUCER_ID_VERSION_MAX)
+        return KS_ERR_UNSUPPORTED_VERSION;
+    enum ks_err err = api_init_producer_id_request_decode(version, body, size_bytes, &req);
+    if (err != KS_OK)
+        return err;
+    struct api_init_producer_id_response resp = {0, KS_OK, 0, 0};
+    if (req.producer_id >= 0 && req.producer_epoch >= 0 && req.producer_epoch < INT16_MAX) {
+        resp.producer_id = req.producer_id;
+        resp.producer_epoch = (int16_t)(req.producer_epoch + 1);
+    } else {
+        resp.producer_id = (*producer_id_next)++;
+        resp.producer_epoch = 0;
+    }
+    KS_ASSERT(resp.producer_id >= 0);
+    api_init_producer_id_response_encode(w, version, &resp);
+    return KS_OK;
+}

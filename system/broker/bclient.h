@@ -1,0 +1,33 @@
+/*
+ * bclient.h: the client-facing APIs a broker answers from its own state, beside the
+ * replica manager's: Metadata (from the broker's metadata image: registered unfenced
+ * brokers with their first endpoint, topics with partitions, leaders, leader epochs,
+ * replicas and ISR) and InitProducerId for idempotent producers. Kafka:
+ * KafkaApis.handleTopicMetadataRequest (MetadataCache), and the producer id part of
+ * TransactionCoordinator.handleInitProducerId (ProducerIdManager).
+ *
+ * Simplification until the transaction coordinator exists: a broker hands out producer
+ * ids from its own counter, (broker id << 32) | (16 random bits drawn at start << 16)
+ * | counter, so ids from different brokers and incarnations do not collide in practice;
+ * a known producer id (v3+) gets its epoch bumped by one, as KIP-360 asks.
+ *
+ * Pure functions over their arguments: body bytes in, a response body written into w.
+ */
+#ifndef KS_BROKER_BCLIENT_H
+#define KS_BROKER_BCLIENT_H
+
+#include "system/controller/mimage.h"
+#include "system/proto/wire.h"
+
+/* Decodes a Metadata request and writes the answer from img. Errors: a body that
+ * does not decode, a version not implemented. */
+KS_MUST_CHECK enum ks_err bclient_metadata(const struct mimage *img, int16_t version,
+                                           const uint8_t *body, uint32_t size_bytes,
+                                           struct wire_writer *w);
+/* Decodes an InitProducerId request and writes the answer, taking the next id from
+ * *producer_id_next when the request names none. */
+KS_MUST_CHECK enum ks_err bclient_init_producer_id(int64_t *producer_id_next, int16_t version,
+                                                   const uint8_t *body, uint32_t size_bytes,
+                                                   struct wire_writer *w);
+
+#endif
