@@ -144,24 +144,44 @@ static void group_cancel_timers(struct gcoord *c, struct gmeta *g)
     }
 }
 
-void gcoord_free(struct gcoord *c)
+/* Forgets every timer id without calling env (after a crash the env dropped them). */
+static void forget_timers(struct gcoord *c)
 {
-    gcoord_appends_drop(c, -1, false);
     for (uint32_t i = 0; i < c->group_count; i++) {
         struct gmeta *g = c->groups[i];
-        group_cancel_timers(c, g);
+        g->join_timer = 0;
+        g->sync_timer = 0;
         for (uint32_t m = 0; m < g->member_count; m++) {
+            g->members[m]->session_timer = 0;
             g->members[m]->join_done = NULL;
             g->members[m]->sync_done = NULL;
         }
-        gmeta_free(g);
     }
+    for (int32_t p = 0; p < c->config.offsets_partition_count; p++)
+        c->partitions[p].load_timer = 0;
+    c->retention_timer = 0;
+}
+
+void gcoord_stop(struct gcoord *c)
+{
+    KS_ASSERT(!c->in_callback);
+    for (uint32_t i = 0; i < c->group_count; i++)
+        group_cancel_timers(c, c->groups[i]);
     for (int32_t p = 0; p < c->config.offsets_partition_count; p++) {
         if (c->partitions[p].load_timer != 0)
             env_timer_cancel(c->env, c->partitions[p].load_timer);
     }
     if (c->retention_timer != 0)
         env_timer_cancel(c->env, c->retention_timer);
+    forget_timers(c);
+}
+
+void gcoord_free(struct gcoord *c)
+{
+    forget_timers(c);
+    gcoord_appends_drop(c, -1, false);
+    for (uint32_t i = 0; i < c->group_count; i++)
+        gmeta_free(c->groups[i]);
     free(c->groups);
     free(c->appends);
     free(c->partitions);

@@ -134,7 +134,10 @@ struct gcoord {
 /* Creates the coordinator (owning no partitions yet); borrows env and log. */
 struct gcoord *gcoord_create(struct env *env, const struct gcoord_config *config,
                              struct gcoord_log *log);
-/* Frees everything without answering waiting requests (a crash, a shutdown). */
+/* Cancels the coordinator's timers (a clean shutdown), answering nobody. */
+void gcoord_stop(struct gcoord *c);
+/* Frees memory only, without calling env or answering waiting requests: after
+ * gcoord_stop, or after a crash (the environment dropped the timers). */
 void gcoord_free(struct gcoord *c);
 
 /* The __consumer_offsets partition of a group. */
