@@ -141,6 +141,8 @@ struct world {
 
     uint64_t trace_hash;
     FILE *trace_file;
+    world_trace_listener_fn trace_listener; /* sees every record (smcov, figures) */
+    void *trace_listener_ctx;
     bool stop_requested;
     int current_node; /* whose callback runs now, -1 for none */
 };
@@ -249,6 +251,11 @@ struct rng *world_rng(struct world *world) { return &world->rng; }
 uint64_t world_events_count(const struct world *world) { return sched_run_count(world->sched); }
 uint64_t world_trace_hash(const struct world *world) { return world->trace_hash; }
 void world_trace_file_set(struct world *world, FILE *file) { world->trace_file = file; }
+void world_trace_listener_set(struct world *world, world_trace_listener_fn fn, void *ctx)
+{
+    world->trace_listener = fn;
+    world->trace_listener_ctx = ctx;
+}
 void world_stop(struct world *world) { world->stop_requested = true; }
 bool world_stopped(const struct world *world) { return world->stop_requested; }
 
@@ -274,6 +281,8 @@ static const char *trace_node_name(const struct world *w, int node)
 void world_trace(struct world *world, int node, const char *kind, const char *text)
 {
     trace_fold(world, node, kind, text, strlen(text));
+    if (world->trace_listener != NULL)
+        world->trace_listener(world->trace_listener_ctx, world, node, kind, text);
     if (world->trace_file != NULL) {
         uint64_t t = world_now_ns(world);
         fprintf(world->trace_file, "%llu.%06llu %s %s %s\n",
@@ -323,6 +332,35 @@ const char *world_node_state_name(enum world_node_state state)
     case WORLD_NODE_STOPPED: return "stopped";
     }
     return "?";
+}
+
+/* The node lifecycle as a state machine (system/sm.h), indexed by enum world_node_state. */
+static const char *const world_node_sm_names[] = {"Down",    "Running", "Paused",
+                                                  "Crashed", "Killed",  "Stopped"};
+#define WORLD_SM_ALIVE_EXITS                                                                       \
+    (SM_BIT(WORLD_NODE_CRASHED) | SM_BIT(WORLD_NODE_KILLED) | SM_BIT(WORLD_NODE_STOPPED))
+static const uint32_t world_node_sm_next[] = {
+    [WORLD_NODE_DOWN] = SM_BIT(WORLD_NODE_RUNNING),
+    [WORLD_NODE_RUNNING] = SM_BIT(WORLD_NODE_PAUSED) | WORLD_SM_ALIVE_EXITS,
+    [WORLD_NODE_PAUSED] = SM_BIT(WORLD_NODE_RUNNING) | WORLD_SM_ALIVE_EXITS,
+    [WORLD_NODE_CRASHED] = SM_BIT(WORLD_NODE_RUNNING),
+    [WORLD_NODE_KILLED] = SM_BIT(WORLD_NODE_RUNNING),
+    [WORLD_NODE_STOPPED] = SM_BIT(WORLD_NODE_RUNNING),
+};
+const struct sm_def world_node_sm = {"node", world_node_sm_names,
+                                     KS_ARRAY_COUNT(world_node_sm_names), world_node_sm_next};
+
+/* Every change of a node's state goes through here: asserted legal, traced as `sm`. */
+static void node_set_state(struct world *w, int node, enum world_node_state to)
+{
+    struct world_node *n = w->nodes[node];
+    KS_ASSERT(sm_legal(&world_node_sm, n->state, to) || n->state == to);
+    if (n->state != to) {
+        char text[2 * SM_NAME_BYTES_MAX + 8];
+        sm_format(&world_node_sm, n->state, to, text, sizeof(text));
+        world_trace(w, node, SM_TRACE_KIND, text);
+    }
+    n->state = to;
 }
 
 static bool node_name_valid(const char *name)
@@ -1107,7 +1145,7 @@ enum ks_err world_node_start(struct world *world, int node)
     KS_ASSERT(n->impl == NULL);
     KS_ASSERT(n->conn_count == 0);
     n->incarnation++;
-    n->state = WORLD_NODE_RUNNING;
+    node_set_state(world, node, WORLD_NODE_RUNNING);
     n->ready_at_ns = world_now_ns(world);
     world_tracef(world, node, "node.start", "incarnation=%u", n->incarnation);
     node_callback_begin(world, node);
@@ -1115,7 +1153,7 @@ enum ks_err world_node_start(struct world *world, int node)
     node_callback_end(world, node);
     if (impl == NULL) {
         world_trace(world, node, "node.start_failed", "");
-        n->state = WORLD_NODE_STOPPED;
+        node_set_state(world, node, WORLD_NODE_STOPPED);
         node_drop_conns(world, node, false);
         simdisk_close_all(n->disk);
         return KS_ERR_INVALID;
@@ -1132,7 +1170,7 @@ static void node_end_process(struct world *w, int node, enum world_node_state st
     if (n->impl != NULL)
         n->type->destroy(n->impl);
     n->impl = NULL;
-    n->state = state;
+    node_set_state(w, node, state);
     node_drop_conns(w, node, state == WORLD_NODE_STOPPED);
 }
 
@@ -1184,7 +1222,7 @@ static void world_resume_fire(void *ctx, uint64_t arg)
     struct world_node *n = node_at(w, r->node);
     if (n->state == WORLD_NODE_PAUSED && n->incarnation == r->incarnation &&
         n->ready_at_ns <= world_now_ns(w)) {
-        n->state = WORLD_NODE_RUNNING;
+        node_set_state(w, r->node, WORLD_NODE_RUNNING);
         world_trace(w, r->node, "node.resume", "");
     }
     free(r);
@@ -1198,7 +1236,7 @@ enum ks_err world_node_pause(struct world *world, int node, uint64_t duration_ns
     uint64_t until = world_now_ns(world) + duration_ns;
     if (until > n->ready_at_ns)
         n->ready_at_ns = until;
-    n->state = WORLD_NODE_PAUSED;
+    node_set_state(world, node, WORLD_NODE_PAUSED);
     struct world_resume *r = ks_alloc(sizeof(*r));
     r->node = node;
     r->incarnation = n->incarnation;

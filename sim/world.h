@@ -38,6 +38,7 @@
 
 #include "../system/env.h"
 #include "../system/props.h"
+#include "../system/sm.h"
 #include "rng.h"
 #include "sched.h"
 #include "simdisk.h"
@@ -75,6 +76,9 @@ enum world_node_state {
     WORLD_NODE_STOPPED,
 };
 const char *world_node_state_name(enum world_node_state state);
+/* The lifecycle as a declared state machine "node" (system/sm.h): every change is
+ * traced as an `sm` event. */
+extern const struct sm_def world_node_sm;
 
 struct world_config {
     uint64_t seed;
@@ -188,6 +192,12 @@ void world_tracef(struct world *world, int node, const char *kind, const char *f
 uint64_t world_trace_hash(const struct world *world);
 /* Write every trace record as a line to file (borrowed; NULL to stop). */
 void world_trace_file_set(struct world *world, FILE *file);
+/* Hand every trace record to fn as it is recorded (one listener; NULL to stop): the
+ * runner counts state-machine transitions and liveness figures from them. fn must
+ * not trace or change the world. */
+typedef void (*world_trace_listener_fn)(void *ctx, struct world *world, int node,
+                                        const char *kind, const char *text);
+void world_trace_listener_set(struct world *world, world_trace_listener_fn fn, void *ctx);
 
 /* The world's own random stream (for fault schedules drawn from the seed). */
 struct rng *world_rng(struct world *world);

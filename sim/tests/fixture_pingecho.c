@@ -14,6 +14,7 @@
 #define PING_FILE "ping/acked"
 #define ECHO_CONNS_MAX 64u
 #define FIXTURE_RX_BYTES_MAX 256u
+#define PING_OUTSTANDING_MAX 4u /* pings sent and not yet echoed */
 
 /* ---- Frames ------------------------------------------------------------------- */
 
@@ -48,6 +49,17 @@ static void frame_encode(uint8_t out[PING_FRAME_BYTES], uint64_t seq)
 
 /* ---- Ping --------------------------------------------------------------------- */
 
+enum ping_conn_state { PING_IDLE, PING_CONNECTING, PING_OPEN, PING_BACKOFF };
+static const char *const ping_conn_names[] = {"Idle", "Connecting", "Open", "Backoff"};
+static const uint32_t ping_conn_next[] = {
+    [PING_IDLE] = SM_BIT(PING_CONNECTING),
+    [PING_CONNECTING] = SM_BIT(PING_OPEN) | SM_BIT(PING_BACKOFF),
+    [PING_OPEN] = SM_BIT(PING_BACKOFF),
+    [PING_BACKOFF] = SM_BIT(PING_CONNECTING),
+};
+const struct sm_def fixture_ping_conn_sm = {"ping_conn", ping_conn_names,
+                                            KS_ARRAY_COUNT(ping_conn_names), ping_conn_next};
+
 struct ping {
     struct env *env;
     char target[64];
@@ -66,7 +78,16 @@ struct ping {
     uint64_t next_seq;     /* next to send on this connection */
     uint64_t expected_seq; /* next echo expected */
     struct fixture_ping_status status;
+    uint32_t conn_state;                        /* enum ping_conn_state */
+    uint64_t sent_ns[PING_OUTSTANDING_MAX]; /* monotonic send time of seq, at seq % max */
 };
+
+static void ping_set_conn_state(struct ping *p, uint32_t to)
+{
+    sm_transition(p->env, &fixture_ping_conn_sm, p->conn_state, to);
+    p->conn_state = to;
+    KS_ASSERT((to == PING_OPEN) == p->open);
+}
 
 static void ping_connect(void *ctx);
 
@@ -77,10 +98,12 @@ static void ping_on_open(void *ctx, env_conn_id conn, enum ks_err err)
     KS_ASSERT(!p->open);
     if (err != KS_OK) {
         p->conn = 0;
+        ping_set_conn_state(p, PING_BACKOFF);
         env_timer_start(p->env, p->backoff_ns, ping_connect, p);
         return;
     }
     p->open = true;
+    ping_set_conn_state(p, PING_OPEN);
     p->status.connects++;
     p->next_seq = p->expected_seq; /* resend whatever was not echoed */
     p->rx.size = 0;
@@ -112,6 +135,10 @@ static void ping_on_echo(void *ctx, uint64_t seq)
                    (unsigned long long)p->expected_seq);
     }
     p->expected_seq = seq + 1;
+    uint64_t rtt_ns = env_mono_ns(p->env) - p->sent_ns[seq % PING_OUTSTANDING_MAX];
+    uint64_t rtt_us = rtt_ns / 1000u;
+    p->status.rtt_us[p->status.round_trips % FIXTURE_RTT_RING] =
+        rtt_us > UINT32_MAX ? UINT32_MAX : (uint32_t)rtt_us;
     p->status.acked++;
     p->status.round_trips++;
     if (p->status.acked % p->sync_every == 0)
@@ -132,6 +159,7 @@ static void ping_on_closed(void *ctx, env_conn_id conn, enum ks_err err)
     KS_ASSERT(conn == p->conn);
     p->open = false;
     p->conn = 0;
+    ping_set_conn_state(p, PING_BACKOFF);
     env_timer_start(p->env, p->backoff_ns, ping_connect, p);
 }
 
@@ -141,8 +169,10 @@ static void ping_connect(void *ctx)
 {
     struct ping *p = ctx;
     KS_ASSERT(p->conn == 0);
+    ping_set_conn_state(p, PING_CONNECTING);
     if (env_connect(p->env, p->target, p->port, &ping_handler, p, &p->conn) != KS_OK) {
         p->conn = 0;
+        ping_set_conn_state(p, PING_BACKOFF);
         env_timer_start(p->env, p->backoff_ns, ping_connect, p);
     }
 }
@@ -152,9 +182,11 @@ static void ping_tick(void *ctx)
     struct ping *p = ctx;
     p->tick = env_timer_start(p->env, p->interval_ns, ping_tick, p);
     /* keep at most 4 pings outstanding */
-    if (!p->open || p->next_seq >= p->expected_seq + 4)
+    if (!p->open || p->next_seq >= p->expected_seq + PING_OUTSTANDING_MAX)
         return;
     uint8_t frame[PING_FRAME_BYTES];
+    _Static_assert(PING_OUTSTANDING_MAX <= FIXTURE_RTT_RING, "a receive fits the ring");
+    p->sent_ns[p->next_seq % PING_OUTSTANDING_MAX] = env_mono_ns(p->env);
     frame_encode(frame, p->next_seq++);
     if (env_send(p->env, p->conn, frame, sizeof(frame)) != KS_OK)
         p->next_seq--;

@@ -22,6 +22,13 @@
 extern const struct world_node_type fixture_ping_type;
 extern const struct world_node_type fixture_echo_type;
 
+/* The ping's connection as a declared state machine "ping_conn" (system/sm.h):
+ * Idle -> Connecting -> Open -> Backoff -> Connecting ..., refused or timed-out
+ * connects back off too. */
+extern const struct sm_def fixture_ping_conn_sm;
+
+#define FIXTURE_RTT_RING 16u /* round-trip times kept for observers (>= outstanding) */
+
 struct fixture_ping_status {
     uint64_t acked;            /* round trips acknowledged, in total across restarts */
     uint64_t synced;           /* highest count the node reported durable (fsynced) */
@@ -31,6 +38,9 @@ struct fixture_ping_status {
     uint64_t connects;         /* connections opened by this incarnation */
     bool load_failed;          /* the disk failed at start: nothing was loaded, nothing is
                                   written by this incarnation (the file stays as it was) */
+    /* The last round-trip times in microseconds (monotonic clock, send to echo):
+     * entry i % FIXTURE_RTT_RING holds the i-th of this incarnation's round_trips. */
+    uint32_t rtt_us[FIXTURE_RTT_RING];
 };
 
 /* Status of a running ping node (impl from world_node_impl). */

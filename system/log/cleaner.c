@@ -12,6 +12,7 @@
 
 #include "rb.h"
 #include "system/bugs.h"
+#include "system/sm.h"
 
 #define CLEANER_PROBES_MAX CLEANER_KEYS_MAX
 
@@ -445,6 +446,19 @@ static enum ks_err cleaner_rewrite(struct plog *log, int64_t end, struct cleaner
     return KS_OK;
 }
 
+/* One pass as a state machine (system/sm.h): a pass that finds enough dirty bytes maps
+ * the keys, may rewrite, and ends idle, or failed (the log goes offline). */
+enum cleaner_sm_state { CLEANER_IDLE, CLEANER_MAPPING, CLEANER_REWRITING, CLEANER_FAILED };
+static const char *const cleaner_sm_names[] = {"Idle", "Mapping", "Rewriting", "Failed"};
+static const uint32_t cleaner_sm_next[] = {
+    [CLEANER_IDLE] = SM_BIT(CLEANER_MAPPING),
+    [CLEANER_MAPPING] = SM_BIT(CLEANER_IDLE) | SM_BIT(CLEANER_REWRITING) | SM_BIT(CLEANER_FAILED),
+    [CLEANER_REWRITING] = SM_BIT(CLEANER_IDLE) | SM_BIT(CLEANER_FAILED),
+    [CLEANER_FAILED] = 0,
+};
+const struct sm_def cleaner_sm = {"cleaner", cleaner_sm_names, KS_ARRAY_COUNT(cleaner_sm_names),
+                                  cleaner_sm_next};
+
 enum ks_err cleaner_clean(struct plog *log, int64_t now_ms, struct cleaner_stats *out)
 {
     cleaner_cleanable(log, now_ms, out);
@@ -455,13 +469,18 @@ enum ks_err cleaner_clean(struct plog *log, int64_t now_ms, struct cleaner_stats
         return KS_OK;
     struct cleaner_map map = {.keep_first = env_bug(log->env, KS_BUG_CLEANER_DROPS_LATEST)};
     int64_t end = 0;
+    uint32_t state = CLEANER_MAPPING;
+    sm_transition(log->env, &cleaner_sm, CLEANER_IDLE, state);
     enum ks_err err = cleaner_build_map(log, out, &map, &end);
     if (err == KS_OK && end > log->segments[0]->base_offset) {
+        sm_transition(log->env, &cleaner_sm, state, CLEANER_REWRITING);
+        state = CLEANER_REWRITING;
         struct cleaner_filter f = {.log = log, .map = &map, .now_ms = now_ms, .stats = out};
         err = cleaner_rewrite(log, end, &f);
         out->cleaned = true;
     }
     cleaner_map_free(&map);
+    sm_transition(log->env, &cleaner_sm, state, err == KS_OK ? CLEANER_IDLE : CLEANER_FAILED);
     if (err == KS_OK) {
         KS_ASSERT(end <= plog_active(log)->base_offset); /* never the active segment */
         if (end > log->cleaner_checkpoint)

@@ -12,6 +12,7 @@
 #include "idx.h"
 #include "rb.h"
 #include "system/bugs.h"
+#include "system/sm.h"
 
 #define SEG_READ_CHUNK_BYTES (64u * 1024u)
 
@@ -37,6 +38,42 @@ static void seg_time_entry_store(uint8_t out[SEG_TIME_ENTRY_BYTES], int64_t base
 
 _Static_assert(SEG_OFFSET_ENTRY_BYTES == IDX_OFFSET_ENTRY_SIZE, "one entry size");
 _Static_assert(SEG_TIME_ENTRY_BYTES == IDX_TIME_ENTRY_SIZE, "one entry size");
+
+/* ---- Lifecycle (system/sm.h) -------------------------------------------------------- */
+
+/* A segment's state follows from its suffix and whether its indexes are trimmed. */
+enum seg_sm_state { SEG_NEW, SEG_ACTIVE, SEG_INACTIVE, SEG_CLEANED, SEG_SWAP, SEG_DELETED };
+static const char *const seg_sm_names[] = {"New",     "Active", "Inactive",
+                                           "Cleaned", "Swap",   "Deleted"};
+static const uint32_t seg_sm_next[] = {
+    [SEG_NEW] = SM_BIT(SEG_ACTIVE) | SM_BIT(SEG_INACTIVE) | SM_BIT(SEG_CLEANED) | SM_BIT(SEG_SWAP),
+    [SEG_ACTIVE] = SM_BIT(SEG_INACTIVE) | SM_BIT(SEG_DELETED),
+    [SEG_INACTIVE] = SM_BIT(SEG_ACTIVE) | SM_BIT(SEG_DELETED),
+    [SEG_CLEANED] =
+        SM_BIT(SEG_SWAP) | SM_BIT(SEG_INACTIVE) | SM_BIT(SEG_ACTIVE) | SM_BIT(SEG_DELETED),
+    [SEG_SWAP] = SM_BIT(SEG_INACTIVE) | SM_BIT(SEG_ACTIVE) | SM_BIT(SEG_DELETED),
+    [SEG_DELETED] = 0,
+};
+const struct sm_def seg_sm = {"segment", seg_sm_names, KS_ARRAY_COUNT(seg_sm_names), seg_sm_next};
+
+static uint32_t seg_sm_state(const struct seg *seg)
+{
+    if (strcmp(seg->suffix, ".cleaned") == 0)
+        return SEG_CLEANED;
+    if (strcmp(seg->suffix, ".swap") == 0)
+        return SEG_SWAP;
+    if (strcmp(seg->suffix, ".deleted") == 0)
+        return SEG_DELETED;
+    return seg->trimmed ? SEG_INACTIVE : SEG_ACTIVE;
+}
+
+/* Trace the move from `from` to the segment's state now, when it moved. */
+static void seg_sm_moved(struct seg *seg, uint32_t from)
+{
+    uint32_t to = seg_sm_state(seg);
+    if (to != from)
+        sm_transition(seg->env, &seg_sm, from, to);
+}
 
 /* ---- Paths ------------------------------------------------------------------------- */
 
@@ -157,6 +194,7 @@ enum ks_err seg_create(struct env *env, const char *dir, int64_t base_offset,
         return err;
     }
     KS_ASSERT(seg->size_bytes == 0);
+    seg_sm_moved(seg, SEG_NEW);
     *seg_out = seg;
     return KS_OK;
 }
@@ -576,6 +614,7 @@ enum ks_err seg_trim(struct seg *seg)
 {
     if (seg->trimmed)
         return KS_OK;
+    uint32_t from = seg_sm_state(seg);
     enum ks_err err = KS_OK;
     if (seg->max_timestamp != SEG_NO_TIMESTAMP)
         err = seg_time_entry_maybe_append(seg, seg->max_timestamp, seg->offset_of_max_timestamp,
@@ -588,6 +627,7 @@ enum ks_err seg_trim(struct seg *seg)
                                 (uint64_t)seg->time_count * SEG_TIME_ENTRY_BYTES);
     if (err == KS_OK)
         seg->trimmed = true;
+    seg_sm_moved(seg, from);
     return err;
 }
 
@@ -595,7 +635,10 @@ enum ks_err seg_untrim(struct seg *seg)
 {
     if (!seg->trimmed)
         return KS_OK;
-    return seg_indexes_preallocate(seg);
+    uint32_t from = seg_sm_state(seg);
+    enum ks_err err = seg_indexes_preallocate(seg);
+    seg_sm_moved(seg, from);
+    return err;
 }
 
 /* ---- Recovery ---------------------------------------------------------------------- */
@@ -812,6 +855,7 @@ enum ks_err seg_open(struct env *env, const char *dir, int64_t base_offset,
     }
     seg->needs_recovery = !sane;
     *needs_recovery_out = !sane;
+    seg_sm_moved(seg, SEG_NEW);
     *seg_out = seg;
     return KS_OK;
 }
@@ -835,6 +879,8 @@ enum ks_err seg_rename_suffix(struct seg *seg, const char *new_suffix)
         if (err != KS_OK)
             return err;
     }
+    uint32_t from = seg_sm_state(seg);
     snprintf(seg->suffix, sizeof(seg->suffix), "%s", new_suffix);
+    seg_sm_moved(seg, from);
     return KS_OK;
 }

@@ -9,6 +9,7 @@
  * watermark never decreases and only counts offsets inside its own epoch.
  */
 #include "system/raft/raft.h"
+#include "system/sm.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,6 +124,7 @@ static const uint32_t raft_transitions[RAFT_STATE_COUNT] = {
                       RAFT_BIT(RAFT_FOLLOWER) | RAFT_BIT(RAFT_FAILED),
     [RAFT_FAILED] = 0,
 };
+const struct sm_def raft_sm = {"raft", raft_state_names, RAFT_STATE_COUNT, raft_transitions};
 
 static uint64_t raft_now(struct raft *raft)
 {
@@ -133,6 +135,7 @@ static void raft_set_state(struct raft *raft, enum raft_state to)
 {
     KS_ASSERT(to < RAFT_STATE_COUNT);
     KS_ASSERT(raft_transitions[raft->state] & RAFT_BIT(to));
+    sm_transition(raft->env, &raft_sm, raft->state, to);
     env_tracef(raft->env, "raft.state", "%s -> %s epoch=%d leader=%d voted=%d",
                raft_state_name(raft->state), raft_state_name(to), raft->qs.leader_epoch,
                raft->qs.leader_id, raft->qs.voted_id);
