@@ -587,9 +587,10 @@ static enum ks_err plog_validate_records(const struct plog *log, const struct rb
     return i == batch->header.last_offset_delta + 1 ? KS_OK : KS_ERR_CORRUPT_MESSAGE;
 }
 
-/* LogValidator for one produced batch, in Kafka's order: framing, size, CRC, records. */
-static enum ks_err plog_validate_leader(const struct plog *log, const uint8_t *batch,
-                                        uint32_t size_bytes)
+/* LogValidator for one produced batch, in Kafka's order: framing, size, CRC, records.
+ * The slow path: each check on its own, so a bad batch gets the first error in that order. */
+static enum ks_err plog_validate_leader_ordered(const struct plog *log, const uint8_t *batch,
+                                                uint32_t size_bytes)
 {
     struct rb_scan scan;
     enum ks_err err = rb_scan(batch, size_bytes, &scan);
@@ -606,6 +607,29 @@ static enum ks_err plog_validate_leader(const struct plog *log, const uint8_t *b
     if (err != KS_OK)
         return err == KS_ERR_TRUNCATED ? KS_ERR_CORRUPT_MESSAGE : err;
     err = plog_validate_records(log, &decoded);
+    rb_batch_release(&decoded);
+    return err;
+}
+
+/* The same checks with one CRC pass: rb_decode checks framing, CRC and records at once.
+ * Only when it fails are the checks taken one by one (plog_validate_leader_ordered),
+ * which then report the same error the ordered checks always report. */
+static enum ks_err plog_validate_leader(const struct plog *log, const uint8_t *batch,
+                                        uint32_t size_bytes)
+{
+    struct rb_batch decoded;
+    if (rb_decode(batch, size_bytes, &decoded) != KS_OK)
+        return plog_validate_leader_ordered(log, batch, size_bytes);
+    KS_ASSERT(decoded.size_bytes <= size_bytes);
+    enum ks_err err = KS_OK;
+    if ((int64_t)decoded.size_bytes > log->config.max_message_bytes)
+        err = KS_ERR_MESSAGE_TOO_LARGE;
+    else if (decoded.size_bytes != size_bytes)
+        err = KS_ERR_CORRUPT_MESSAGE;
+    else if ((int64_t)size_bytes > log->config.segment_bytes)
+        err = KS_ERR_RECORD_LIST_TOO_LARGE;
+    else
+        err = plog_validate_records(log, &decoded);
     rb_batch_release(&decoded);
     return err;
 }
@@ -662,6 +686,9 @@ static enum ks_err plog_append_checked(struct plog *log, const uint8_t *bytes, u
     return err == KS_OK || log->offline ? err : plog_fail(log, err);
 }
 
+/* Re-stamped fields (baseOffset, partitionLeaderEpoch) end before the magic byte. */
+_Static_assert(RB_MAGIC_OFFSET <= RB_ATTRIBUTES_OFFSET, "re-stamping leaves the CRC valid");
+
 enum ks_err plog_append_leader(struct plog *log, uint8_t *batch, uint32_t size_bytes,
                                int32_t leader_epoch, struct plog_append_info *out)
 {
@@ -678,8 +705,9 @@ enum ks_err plog_append_leader(struct plog *log, uint8_t *batch, uint32_t size_b
         if (plog_should_roll(log, size_bytes, pre.max_timestamp, base + pre.last_offset_delta))
             base++;
     }
-    if (rb_restamp(batch, size_bytes, base, leader_epoch) != KS_OK ||
-        rb_crc_update(batch, size_bytes) != KS_OK)
+    /* baseOffset and partitionLeaderEpoch precede the CRC'd bytes (attributes to the
+     * end): the CRC checked above stays valid, no second pass. */
+    if (rb_restamp(batch, size_bytes, base, leader_epoch) != KS_OK)
         return KS_ERR_CORRUPT_MESSAGE;
     struct rb_batch_header h;
     rb_batch_header_load(batch, &h);

@@ -161,7 +161,8 @@ struct plog_append_info {
  * (rb_decode: framing, CRC, records; offset delta of record i is i), checks its size
  * against `max.message.bytes` and `segment.bytes`, keys on a compacted topic, then
  * re-stamps base offset = log end offset and partitionLeaderEpoch = leader_epoch in
- * place (batch is modified) and recomputes the CRC. Errors: KS_ERR_CORRUPT_MESSAGE
+ * place (batch is modified; both fields lie before the CRC'd bytes, so the CRC checked
+ * once on the way in stays valid). Errors: KS_ERR_CORRUPT_MESSAGE
  * (bad bytes or CRC, a null key on a compacted topic), KS_ERR_MESSAGE_TOO_LARGE,
  * KS_ERR_RECORD_LIST_TOO_LARGE, KS_ERR_UNSUPPORTED_COMPRESSION_TYPE,
  * KS_ERR_KAFKA_STORAGE_ERROR.
