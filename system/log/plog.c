@@ -990,6 +990,8 @@ static enum ks_err plog_delete_oldest(struct plog *log, uint32_t n)
     if (plog_epochs_truncate_start(log, log->log_start_offset))
         err = plog_epochs_write(log);
     if (err == KS_OK)
+        err = seg_indexes_write(plog_active(log)); /* the files show every entry (seg.h) */
+    if (err == KS_OK)
         err = env_dir_sync(log->env, log->dir);
     log->dir_dirty = err != KS_OK;
     return err;
@@ -1047,6 +1049,8 @@ enum ks_err plog_replace_segments(struct plog *log, uint32_t first, uint32_t cou
         err = seg_rename_suffix(cleaned, "");
     if (err == KS_OK)
         err = env_dir_sync(log->env, log->dir);
+    if (err == KS_OK)
+        err = seg_indexes_write(plog_active(log)); /* the files show every entry (seg.h) */
     if (err != KS_OK) {
         seg_close(cleaned);
         return plog_fail(log, err);

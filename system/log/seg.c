@@ -145,6 +145,10 @@ void seg_close(struct seg *seg)
 {
     if (seg == NULL)
         return;
+    if (seg->index_file != 0 && seg->time_file != 0) {
+        enum ks_err err = seg_indexes_write(seg);
+        (void)err; /* best effort, as close is: a short index fails its checks at open */
+    }
     if (seg->log_file != 0)
         env_file_close(seg->env, seg->log_file);
     if (seg->index_file != 0)
@@ -302,7 +306,8 @@ enum ks_err seg_translate(struct seg *seg, int64_t offset, struct seg_batch *out
 
 /* ---- Appending ------------------------------------------------------------------- */
 
-static enum ks_err seg_offset_entry_append(struct seg *seg, int64_t offset, uint32_t position)
+/* Adds an offset entry in memory; seg_indexes_write puts it in the file later. */
+static void seg_offset_entry_append(struct seg *seg, int64_t offset, uint32_t position)
 {
     KS_ASSERT(seg->offset_count < seg->offset_entries_max);
     KS_ASSERT(seg->offset_count == 0 || seg->offsets[seg->offset_count - 1].offset < offset);
@@ -312,26 +317,19 @@ static enum ks_err seg_offset_entry_append(struct seg *seg, int64_t offset, uint
         seg->offsets = ks_realloc(seg->offsets, cap * sizeof(*seg->offsets));
         seg->offset_capacity = cap;
     }
-    struct seg_offset_entry e = {.offset = offset, .position = position};
-    uint8_t bytes[SEG_OFFSET_ENTRY_BYTES];
-    seg_offset_entry_store(bytes, seg->base_offset, &e);
-    enum ks_err err =
-        env_file_write(seg->env, seg->index_file,
-                       (uint64_t)seg->offset_count * SEG_OFFSET_ENTRY_BYTES, bytes, sizeof(bytes));
-    if (err != KS_OK)
-        return err;
-    seg->offsets[seg->offset_count++] = e;
-    return KS_OK;
+    seg->offsets[seg->offset_count++] = (struct seg_offset_entry){offset, position};
+    KS_ASSERT(seg->offset_written_count < seg->offset_count);
 }
 
-/* TimeIndex.maybeAppend: only a strictly larger timestamp makes an entry. */
-static enum ks_err seg_time_entry_maybe_append(struct seg *seg, int64_t timestamp, int64_t offset,
-                                               bool skip_full_check)
+/* TimeIndex.maybeAppend: only a strictly larger timestamp makes an entry (in memory;
+ * seg_indexes_write puts it in the file later). */
+static void seg_time_entry_maybe_append(struct seg *seg, int64_t timestamp, int64_t offset,
+                                        bool skip_full_check)
 {
     int64_t last_ts =
         seg->time_count == 0 ? SEG_NO_TIMESTAMP : seg->times[seg->time_count - 1].timestamp;
     if (timestamp <= last_ts)
-        return KS_OK;
+        return;
     KS_ASSERT(seg->time_count == 0 || seg->times[seg->time_count - 1].offset <= offset);
     KS_ASSERT(skip_full_check ? seg->time_count < seg->time_entries_max
                               : seg->time_count + 1 < seg->time_entries_max);
@@ -341,16 +339,45 @@ static enum ks_err seg_time_entry_maybe_append(struct seg *seg, int64_t timestam
         seg->times = ks_realloc(seg->times, cap * sizeof(*seg->times));
         seg->time_capacity = cap;
     }
-    struct seg_time_entry e = {.timestamp = timestamp, .offset = offset};
-    uint8_t bytes[SEG_TIME_ENTRY_BYTES];
-    seg_time_entry_store(bytes, seg->base_offset, &e);
-    enum ks_err err =
-        env_file_write(seg->env, seg->time_file, (uint64_t)seg->time_count * SEG_TIME_ENTRY_BYTES,
-                       bytes, sizeof(bytes));
-    if (err != KS_OK)
-        return err;
-    seg->times[seg->time_count++] = e;
-    return KS_OK;
+    seg->times[seg->time_count++] = (struct seg_time_entry){timestamp, offset};
+    KS_ASSERT(seg->time_written_count < seg->time_count);
+}
+
+/* Writes the entries [written, count) of one index: one write at the end of what the
+ * file holds. Entries come from our own arrays, never from disk. */
+static enum ks_err seg_index_write_pending(struct seg *seg, bool time_index)
+{
+    uint32_t entry_bytes = time_index ? SEG_TIME_ENTRY_BYTES : SEG_OFFSET_ENTRY_BYTES;
+    uint32_t *written = time_index ? &seg->time_written_count : &seg->offset_written_count;
+    uint32_t count = time_index ? seg->time_count : seg->offset_count;
+    KS_ASSERT(*written <= count);
+    if (*written == count)
+        return KS_OK;
+    uint32_t size = (count - *written) * entry_bytes;
+    uint8_t *bytes = ks_alloc(size);
+    for (uint32_t i = *written; i < count; i++) {
+        uint8_t *out = bytes + (size_t)(i - *written) * entry_bytes;
+        if (time_index)
+            seg_time_entry_store(out, seg->base_offset, &seg->times[i]);
+        else
+            seg_offset_entry_store(out, seg->base_offset, &seg->offsets[i]);
+    }
+    enum ks_err err = env_file_write(seg->env, time_index ? seg->time_file : seg->index_file,
+                                     (uint64_t)*written * entry_bytes, bytes, size);
+    free(bytes);
+    if (err == KS_OK)
+        *written = count;
+    return err;
+}
+
+enum ks_err seg_indexes_write(struct seg *seg)
+{
+    enum ks_err err = seg_index_write_pending(seg, false);
+    if (err == KS_OK)
+        err = seg_index_write_pending(seg, true);
+    KS_ASSERT(err != KS_OK || seg->offset_written_count == seg->offset_count);
+    KS_ASSERT(err != KS_OK || seg->time_written_count == seg->time_count);
+    return err;
 }
 
 bool seg_index_full(const struct seg *seg)
@@ -360,7 +387,7 @@ bool seg_index_full(const struct seg *seg)
 }
 
 /* The per-batch bookkeeping shared by append and recovery (LogSegment.append). */
-static enum ks_err seg_account_batch(struct seg *seg, const struct seg_batch *b)
+static void seg_account_batch(struct seg *seg, const struct seg_batch *b)
 {
     KS_ASSERT(b->base_offset >= seg->next_offset);
     KS_ASSERT(b->last_offset >= b->base_offset);
@@ -373,17 +400,12 @@ static enum ks_err seg_account_batch(struct seg *seg, const struct seg_batch *b)
     if (seg->bytes_since_index_entry > seg->config.index_interval_bytes && !seg_index_full(seg)) {
         int64_t entry_offset =
             env_bug(seg->env, KS_BUG_LOG_INDEX_BASE_OFFSET) ? b->base_offset : b->last_offset;
-        enum ks_err err = seg_offset_entry_append(seg, entry_offset, b->position);
-        if (err == KS_OK)
-            err = seg_time_entry_maybe_append(seg, seg->max_timestamp, seg->offset_of_max_timestamp,
-                                              false);
-        if (err != KS_OK)
-            return err;
+        seg_offset_entry_append(seg, entry_offset, b->position);
+        seg_time_entry_maybe_append(seg, seg->max_timestamp, seg->offset_of_max_timestamp, false);
         seg->bytes_since_index_entry = 0;
     }
     seg->bytes_since_index_entry += b->size_bytes;
     seg->next_offset = b->last_offset + 1;
-    return KS_OK;
 }
 
 /* The header of the batch at the start of bytes (already validated by the caller). */
@@ -419,10 +441,9 @@ enum ks_err seg_append(struct seg *seg, const uint8_t *batches, uint32_t size_by
     for (uint32_t i = 0; i < SEG_SCAN_BATCHES_MAX && done < size_bytes; i++) {
         struct seg_batch b;
         err = seg_batch_in_memory(batches + done, size_bytes - done, start + done, &b);
-        if (err == KS_OK)
-            err = seg_account_batch(seg, &b);
         if (err != KS_OK)
             return err;
+        seg_account_batch(seg, &b);
         done += b.size_bytes;
     }
     KS_ASSERT(done == size_bytes);
@@ -520,7 +541,8 @@ enum ks_err seg_find_by_timestamp(struct seg *seg, int64_t timestamp, int64_t st
 
 /* ---- Truncation, flush, trim ------------------------------------------------------- */
 
-/* Cuts the in-memory index entries at or past offset, and zeroes them on disk. */
+/* Cuts the in-memory index entries at or past offset, and zeroes them on disk (the
+ * files are cut to the entries they hold, then preallocated again when active). */
 static enum ks_err seg_indexes_truncate(struct seg *seg, int64_t offset)
 {
     uint32_t n = seg->offset_count;
@@ -533,10 +555,14 @@ static enum ks_err seg_indexes_truncate(struct seg *seg, int64_t offset)
          i++)
         t--;
     seg->time_count = t;
-    enum ks_err err =
-        env_file_truncate(seg->env, seg->index_file, (uint64_t)n * SEG_OFFSET_ENTRY_BYTES);
+    /* the files keep what they hold of the remaining entries; the rest stays pending */
+    seg->offset_written_count = n < seg->offset_written_count ? n : seg->offset_written_count;
+    seg->time_written_count = t < seg->time_written_count ? t : seg->time_written_count;
+    enum ks_err err = env_file_truncate(
+        seg->env, seg->index_file, (uint64_t)seg->offset_written_count * SEG_OFFSET_ENTRY_BYTES);
     if (err == KS_OK)
-        err = env_file_truncate(seg->env, seg->time_file, (uint64_t)t * SEG_TIME_ENTRY_BYTES);
+        err = env_file_truncate(seg->env, seg->time_file,
+                                (uint64_t)seg->time_written_count * SEG_TIME_ENTRY_BYTES);
     if (err == KS_OK && !seg->trimmed)
         err = seg_indexes_preallocate(seg);
     return err;
@@ -602,7 +628,9 @@ enum ks_err seg_truncate_to(struct seg *seg, int64_t offset, uint32_t *truncated
 
 enum ks_err seg_flush(struct seg *seg)
 {
-    enum ks_err err = env_file_sync(seg->env, seg->log_file);
+    enum ks_err err = seg_indexes_write(seg);
+    if (err == KS_OK)
+        err = env_file_sync(seg->env, seg->log_file);
     if (err == KS_OK)
         err = env_file_sync(seg->env, seg->index_file);
     if (err == KS_OK)
@@ -615,10 +643,9 @@ enum ks_err seg_trim(struct seg *seg)
     if (seg->trimmed)
         return KS_OK;
     uint32_t from = seg_sm_state(seg);
-    enum ks_err err = KS_OK;
     if (seg->max_timestamp != SEG_NO_TIMESTAMP)
-        err = seg_time_entry_maybe_append(seg, seg->max_timestamp, seg->offset_of_max_timestamp,
-                                          true);
+        seg_time_entry_maybe_append(seg, seg->max_timestamp, seg->offset_of_max_timestamp, true);
+    enum ks_err err = seg_indexes_write(seg);
     if (err == KS_OK)
         err = env_file_truncate(seg->env, seg->index_file,
                                 (uint64_t)seg->offset_count * SEG_OFFSET_ENTRY_BYTES);
@@ -693,8 +720,8 @@ enum ks_err seg_recover(struct seg *seg, seg_recover_batch_fn fn, void *ctx,
             err = bad;
         if (bad != KS_OK)
             break;
-        err = seg_account_batch(seg, &b);
-        if (err == KS_OK && fn != NULL)
+        seg_account_batch(seg, &b);
+        if (fn != NULL)
             fn(ctx, &b);
         valid += b.size_bytes;
     }
@@ -706,6 +733,8 @@ enum ks_err seg_recover(struct seg *seg, seg_recover_batch_fn fn, void *ctx,
     }
     if (err == KS_OK && was_trimmed)
         err = seg_trim(seg);
+    if (err == KS_OK)
+        err = seg_indexes_write(seg); /* the rebuilt entries, one write an index */
     return err;
 }
 
@@ -764,6 +793,7 @@ static void seg_offsets_load(struct seg *seg, const uint8_t *bytes, uint32_t cou
             return;
         }
         seg->offsets[seg->offset_count++] = e;
+        seg->offset_written_count = seg->offset_count; /* read from the file */
     }
 }
 
@@ -789,6 +819,7 @@ static void seg_times_load(struct seg *seg, const uint8_t *bytes, uint32_t count
             return;
         }
         seg->times[seg->time_count++] = e;
+        seg->time_written_count = seg->time_count; /* read from the file */
     }
 }
 

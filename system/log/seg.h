@@ -18,8 +18,15 @@
  * than the last time entry's. So an index built by appends equals one rebuilt by
  * seg_recover, entry for entry.
  *
- * Index entries are mirrored in memory (arrays sorted by offset); lookups search the
- * arrays, writes go to both. Bytes read from disk are never trusted: a bad index is
+ * Index entries live in memory (arrays sorted by offset); lookups search the arrays.
+ * Appends add entries to the arrays only; the files get the entries not yet written
+ * (one write an index) at seg_flush, seg_trim (roll, close), seg_close, the end of
+ * seg_recover, a truncation, and seg_indexes_write (plog calls it after retention and
+ * swaps, so readers of the files see every entry). Durability is unchanged: index
+ * bytes were only ever durable after seg_flush, and a crash recovers the active
+ * segment (it is always at or past the recovery point) by rebuilding its indexes from
+ * the .log; segments below the recovery point were trimmed and flushed whole at roll.
+ * Bytes read from disk are never trusted: a bad index is
  * reported (seg_open's needs_recovery) and rebuilt from the .log; a bad batch stops
  * recovery, which truncates the .log there.
  *
@@ -28,7 +35,7 @@
  * has already dropped the handles).
  *
  * Invariant: base_offset <= every offset < next_offset; entries strictly increase in
- * offset and position; size_bytes is the .log's size.
+ * offset and position; written counts <= entry counts; size_bytes is the .log's size.
  */
 #ifndef KS_LOG_SEG_H
 #define KS_LOG_SEG_H
@@ -81,13 +88,15 @@ struct seg {
     struct seg_offset_entry *offsets; /* offset_count entries, capacity offset_capacity */
     uint32_t offset_count;
     uint32_t offset_capacity;
-    uint32_t offset_entries_max; /* index_size_bytes_max / 8 */
+    uint32_t offset_written_count; /* entries [0, n) are in the .index file */
+    uint32_t offset_entries_max;   /* index_size_bytes_max / 8 */
     struct seg_time_entry *times;
     uint32_t time_count;
     uint32_t time_capacity;
-    uint32_t time_entries_max; /* index_size_bytes_max / 12 */
-    bool trimmed;              /* index files cut to their entries (not active) */
-    bool needs_recovery;       /* seg_open found an index missing or failing its checks */
+    uint32_t time_written_count; /* entries [0, n) are in the .timeindex file */
+    uint32_t time_entries_max;   /* index_size_bytes_max / 12 */
+    bool trimmed;                /* index files cut to their entries (not active) */
+    bool needs_recovery;         /* seg_open found an index missing or failing its checks */
 };
 
 /* A batch found by walking the .log (header fields only). */
@@ -124,7 +133,8 @@ KS_MUST_CHECK enum ks_err seg_open(struct env *env, const char *dir, int64_t bas
                                    const struct seg_config *config, const char *suffix, bool active,
                                    bool *needs_recovery_out, struct seg **seg_out);
 
-/* Closes the files (no sync) and frees. */
+/* Writes the index entries not yet in the files (no sync), then closes the files and
+ * frees. */
 void seg_close(struct seg *seg);
 /* Frees memory only, without calling the environment (after a crash). */
 void seg_free(struct seg *seg);
@@ -167,11 +177,15 @@ KS_MUST_CHECK enum ks_err seg_find_by_timestamp(struct seg *seg, int64_t timesta
 KS_MUST_CHECK enum ks_err seg_truncate_to(struct seg *seg, int64_t offset,
                                           uint32_t *truncated_bytes_out);
 
-/* fsync the .log and both indexes. */
+/* Writes the index entries not yet in the files (no sync): after it the files hold
+ * every entry, as Kafka's mmapped indexes would in the page cache. */
+KS_MUST_CHECK enum ks_err seg_indexes_write(struct seg *seg);
+
+/* Writes pending index entries, then fsyncs the .log and both indexes. */
 KS_MUST_CHECK enum ks_err seg_flush(struct seg *seg);
 
-/* Becoming inactive (roll, close): the final time entry, then both index files cut to
- * their entries. Idempotent. */
+/* Becoming inactive (roll, close): the final time entry, pending entries written, then
+ * both index files cut to their entries. Idempotent. */
 KS_MUST_CHECK enum ks_err seg_trim(struct seg *seg);
 /* Becoming active again (after a truncation removed later segments): indexes extended
  * back to their preallocated size. */
