@@ -6,10 +6,12 @@
  * members restarting without a rebalance; heartbeats during rebalances; LeaveGroup;
  * offset commits acknowledged only once their records are replicated (and failing with
  * the log); the errors; DescribeGroups, ListGroups, DeleteGroups; the invariant checks,
- * and the bug switches group_stale_generation_commit and group_skip_rebalance_on_expiry
- * caught by them. Kafka: GroupCoordinatorTest, GroupMetadataTest.
+ * and the bug switch group_skip_rebalance_on_expiry caught by them; a property test of
+ * members joining, crashing and returning at random with the checks after every tick
+ * and liveness once the faults stop. Kafka: GroupCoordinatorTest, GroupMetadataTest.
  */
 #include "gcoord_testkit.h"
+#include "sim/rng.h"
 
 static const char *const protocols[] = {"range", "roundrobin", "sticky", "cooperative-sticky"};
 
@@ -410,6 +412,155 @@ static void test_leave_group(void **state)
     tk_free(&t);
 }
 
+/* ---- Membership churn: a property test ---------------------------------------------- */
+
+#define CHURN_CLIENTS 5u
+#define CHURN_REPORTS_MAX 4096u
+
+enum churn_state { CHURN_IDLE, CHURN_JOINING, CHURN_SYNCING, CHURN_STABLE, CHURN_DOWN };
+
+struct churn {
+    struct tk t;
+    struct rng rng;
+    struct tk_client cl[CHURN_CLIENTS];
+    enum churn_state state[CHURN_CLIENTS];
+    uint32_t down_ticks[CHURN_CLIENTS];
+    struct gcoord_owner_report reports[CHURN_REPORTS_MAX];
+    uint8_t assignments[CHURN_REPORTS_MAX][128];
+    char member_ids[CHURN_REPORTS_MAX][TK_ID_BYTES];
+    uint32_t report_count;
+};
+
+static void churn_restart_client(struct churn *ch, uint32_t i)
+{
+    char id[32];
+    snprintf(id, sizeof(id), "consumer-%u", i + 1);
+    tk_client_init(&ch->cl[i], &ch->t, "g1", id, "range");
+    ch->state[i] = CHURN_JOINING;
+    tk_join(&ch->cl[i]);
+}
+
+static void churn_record(struct churn *ch, uint32_t i)
+{
+    struct tk_client *cl = &ch->cl[i];
+    assert_true(ch->report_count < CHURN_REPORTS_MAX);
+    assert_true(cl->assignment_size <= 128);
+    uint32_t n = ch->report_count++;
+    memcpy(ch->assignments[n], cl->assignment, (size_t)cl->assignment_size);
+    strcpy(ch->member_ids[n], cl->member_id);
+    ch->reports[n] = (struct gcoord_owner_report){wire_string_from("g1"),
+                                                  cl->generation,
+                                                  wire_string_from(ch->member_ids[n]),
+                                                  {ch->assignments[n], cl->assignment_size}};
+}
+
+/* What one client does with the answers it got and on this tick. */
+static void churn_step(struct churn *ch, uint32_t i, bool faults)
+{
+    struct tk_client *cl = &ch->cl[i];
+    switch (ch->state[i]) {
+    case CHURN_DOWN:
+        if (--ch->down_ticks[i] == 0)
+            churn_restart_client(ch, i);
+        return;
+    case CHURN_IDLE:
+        churn_restart_client(ch, i);
+        return;
+    case CHURN_JOINING:
+        if (!cl->join_answered)
+            return;
+        if (cl->join_error == KS_ERR_MEMBER_ID_REQUIRED ||
+            cl->join_error == KS_ERR_REBALANCE_IN_PROGRESS) {
+            tk_join(cl);
+        } else if (cl->join_error != 0) {
+            ch->state[i] = CHURN_IDLE;
+        } else {
+            ch->state[i] = CHURN_SYNCING;
+            if (strcmp(cl->leader, cl->member_id) == 0)
+                tk_sync_leader(cl);
+            else
+                tk_sync(cl);
+        }
+        return;
+    case CHURN_SYNCING:
+        if (!cl->sync_answered)
+            return;
+        if (cl->sync_error == 0) {
+            churn_record(ch, i);
+            ch->state[i] = CHURN_STABLE;
+        } else {
+            ch->state[i] = CHURN_JOINING;
+            tk_join(cl);
+        }
+        return;
+    case CHURN_STABLE:
+        break;
+    }
+    if (faults && rng_chance_ppm(&ch->rng, 20000)) { /* crash: silent for a while */
+        ch->state[i] = CHURN_DOWN;
+        ch->down_ticks[i] = 1 + (uint32_t)rng_below(&ch->rng, 40);
+        return;
+    }
+    int16_t err = tk_heartbeat(cl);
+    if (err == KS_ERR_REBALANCE_IN_PROGRESS) {
+        ch->state[i] = CHURN_JOINING;
+        tk_join(cl);
+    } else if (err != 0) {
+        ch->state[i] = CHURN_IDLE;
+    }
+}
+
+static void churn_check(struct churn *ch)
+{
+    char why[256];
+    if (gcoord_check_single_owner(ch->reports, ch->report_count, why, sizeof(why)) != KS_OK)
+        fail_msg("seed %llu: %s", (unsigned long long)world_seed(ch->t.w), why);
+    if (gcoord_check_generation_members(tk_coord(&ch->t), why, sizeof(why)) != KS_OK)
+        fail_msg("seed %llu: %s", (unsigned long long)world_seed(ch->t.w), why);
+    if (gcoord_check_groups_single_owner(tk_coord(&ch->t), why, sizeof(why)) != KS_OK)
+        fail_msg("seed %llu: %s", (unsigned long long)world_seed(ch->t.w), why);
+}
+
+/* Members join, heartbeat, crash and come back at random (500 ms ticks); every tick the
+ * checks hold. Then the faults stop: within the rebalance bounds the group is Stable
+ * with every live client in it and every partition owned once (liveness). */
+static void churn_run(uint64_t seed)
+{
+    struct churn *ch = ks_alloc(sizeof(*ch));
+    ch->t = tk_new(seed, 0);
+    rng_seed(&ch->rng, seed);
+    for (uint32_t tick = 0; tick < 400; tick++) {
+        tk_run_ms(&ch->t, 500);
+        for (uint32_t i = 0; i < CHURN_CLIENTS; i++)
+            churn_step(ch, i, true);
+        churn_check(ch);
+    }
+    for (uint32_t tick = 0; tick < 200; tick++) {
+        tk_run_ms(&ch->t, 500);
+        for (uint32_t i = 0; i < CHURN_CLIENTS; i++)
+            churn_step(ch, i, false);
+        churn_check(ch);
+    }
+    assert_int_equal(tk_state(&ch->t, "g1"), GMETA_STABLE);
+    uint32_t total = 0;
+    for (uint32_t i = 0; i < CHURN_CLIENTS; i++) {
+        assert_int_equal(ch->state[i], CHURN_STABLE);
+        total += tk_assigned_count(&ch->cl[i]);
+    }
+    assert_int_equal(total, TK_TOPIC_PARTITIONS);
+    struct gmeta *g = gcoord_group_find(tk_coord(&ch->t), wire_string_from("g1"));
+    assert_true(g->generation >= 10); /* the faults did force rebalances */
+    assert_true(ch->report_count >= 40);
+    tk_free(&ch->t);
+    free(ch);
+}
+
+static void test_membership_churn(void **state)
+{
+    for (uint64_t seed = 1; seed <= 20; seed++)
+        churn_run(seed);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -425,6 +576,7 @@ int main(void)
         cmocka_unit_test(test_session_timeout_bounds_and_not_coordinator),
         cmocka_unit_test(test_unload_answers_waiting_joins),
         cmocka_unit_test(test_leave_group),
+        cmocka_unit_test(test_membership_churn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
