@@ -138,8 +138,7 @@ static void broker_epoch_done(void *ctx,
 }
 
 /* Metadata and InitProducerId, answered at once from the broker's own state. */
-static enum ks_err broker_dispatch_client(struct broker_conn *c, const uint8_t *body,
-                                          uint32_t size)
+static enum ks_err broker_dispatch_client(struct broker_conn *c, const uint8_t *body, uint32_t size)
 {
     struct wire_writer w;
     wire_writer_init(&w);
@@ -162,7 +161,8 @@ static enum ks_err broker_dispatch(struct broker_conn *c, const uint8_t *body, u
     enum ks_err err = KS_ERR_UNSUPPORTED_VERSION;
     if (c->api_key == API_METADATA || c->api_key == API_INIT_PRODUCER_ID) {
         err = broker_dispatch_client(c, body, size);
-    } else if (c->api_key == API_PRODUCE && v >= API_PRODUCE_VERSION_MIN && v <= API_PRODUCE_VERSION_MAX) {
+    } else if (c->api_key == API_PRODUCE && v >= API_PRODUCE_VERSION_MIN &&
+               v <= API_PRODUCE_VERSION_MAX) {
         struct api_produce_request req;
         if ((err = api_produce_request_decode(v, body, size, &req)) == KS_OK) {
             rmgr_produce(r, &req, broker_produce_done, c);
@@ -306,6 +306,125 @@ static void broker_alter_thunk(void *ctx, const struct pchange_alter *alter)
         b->alter_fn(b->alter_ctx, alter);
 }
 
+/* ---- KRaft: the net to the controllers, routed to bmeta and blife ---------------- */
+
+static enum ks_err broker_net_request(void *ctx, const struct frame_request_header *header,
+                                      const uint8_t *body, uint32_t size_bytes,
+                                      struct wire_writer *response)
+{
+    (void)ctx;
+    (void)header;
+    (void)body;
+    (void)size_bytes;
+    (void)response;
+    return KS_ERR_INVALID; /* a broker does not listen on the controller port */
+}
+
+static void broker_net_response(void *ctx, int32_t peer_id, int16_t api_key, uint64_t cookie,
+                                const uint8_t *body, uint32_t size_bytes)
+{
+    struct broker *b = ctx;
+    if (api_key == API_FETCH)
+        bmeta_on_response(b->meta, peer_id, cookie, body, size_bytes);
+    else
+        blife_on_response(b->life, peer_id, api_key, cookie, body, size_bytes);
+}
+
+static void broker_net_failure(void *ctx, int32_t peer_id, int16_t api_key, uint64_t cookie)
+{
+    struct broker *b = ctx;
+    if (api_key == API_FETCH)
+        bmeta_on_failure(b->meta, peer_id, cookie);
+    else
+        blife_on_failure(b->life, peer_id, cookie);
+}
+
+static const struct raft_net_handler broker_net_handler = {broker_net_request, broker_net_response,
+                                                           broker_net_failure};
+
+/* BrokerMetadataPublisher: a new image reaches the replica manager. */
+static void broker_publish(void *ctx, const struct mimage *img)
+{
+    struct broker *b = ctx;
+    if (broker_apply_image(b, img) != KS_OK)
+        env_logf(b->env, ENV_LOG_WARN, "broker %d: image at %lld not applied", b->broker_id,
+                 (long long)img->offset);
+}
+
+/* controller.quorum.voters parsed as raft does; raft insists node.id is a voter, so it
+ * parses a copy naming the first voter, then the broker's id goes back in. */
+static enum ks_err broker_config_quorum(struct broker *b, const struct props *config)
+{
+    struct props copy;
+    props_init(&copy);
+    enum ks_err err = props_merge(&copy, config);
+    const char *voters = props_get(config, "controller.quorum.voters");
+    char first[16] = {0};
+    for (uint32_t i = 0;
+         voters != NULL && i + 1 < sizeof(first) && voters[i] != '@' && voters[i] != 0; i++)
+        first[i] = voters[i];
+    if (err == KS_OK)
+        err = props_set(&copy, "node.id", first);
+    if (err == KS_OK)
+        err = raft_config_parse(&copy, &b->quorum);
+    props_free(&copy);
+    if (err != KS_OK || raft_config_voter_index(&b->quorum, b->broker_id) >= 0)
+        return KS_ERR_INVALID_CONFIG; /* a broker is never a voter (combined mode: no) */
+    b->quorum.node_id = b->broker_id;
+    return KS_OK;
+}
+
+/* listeners=PLAINTEXT://host:port (the first); else the node's name and port. */
+static enum ks_err broker_config_listener(struct broker *b, const struct props *config)
+{
+    struct blife_config *lc = &b->life_config;
+    const char *listeners = props_get(config, "listeners");
+    const char *host = listeners != NULL ? strstr(listeners, "://") : NULL;
+    snprintf(lc->host, sizeof(lc->host), "%s",
+             b->env->node_name != NULL ? b->env->node_name : "localhost");
+    lc->port = b->port;
+    if (host != NULL) {
+        host += 3;
+        const char *colon = strchr(host, ':');
+        long port = colon != NULL ? strtol(colon + 1, NULL, 10) : 0;
+        if (colon == NULL || port <= 0 || port > UINT16_MAX)
+            return KS_ERR_INVALID_CONFIG;
+        if (colon > host && (size_t)(colon - host) < sizeof(lc->host))
+            snprintf(lc->host, sizeof(lc->host), "%.*s", (int)(colon - host), host);
+        lc->port = (uint16_t)port;
+        b->port = lc->port;
+    }
+    return KS_OK;
+}
+
+static enum ks_err broker_config_kraft(struct broker *b, const struct props *config)
+{
+    struct blife_config *lc = &b->life_config;
+    int64_t interval = BLIFE_HEARTBEAT_INTERVAL_MS_DEFAULT;
+    b->kraft = props_get(config, "controller.quorum.voters") != NULL;
+    if (!b->kraft)
+        return KS_OK;
+    if (broker_config_quorum(b, config) != KS_OK || broker_config_listener(b, config) != KS_OK ||
+        props_get_i64(config, "broker.heartbeat.interval.ms", interval, &interval) != KS_OK ||
+        interval <= 0 || interval > RAFT_TIMEOUT_MS_MAX)
+        return KS_ERR_INVALID_CONFIG;
+    lc->broker_id = b->broker_id;
+    lc->heartbeat_interval_ms = (uint32_t)interval;
+    const char *rack = props_get(config, "broker.rack");
+    const char *cluster = props_get(config, "cluster.id");
+    snprintf(lc->rack, sizeof(lc->rack), "%s", rack != NULL ? rack : "");
+    snprintf(lc->cluster_id, sizeof(lc->cluster_id), "%s", cluster != NULL ? cluster : "");
+    return KS_OK;
+}
+
+static void broker_start_kraft(struct broker *b)
+{
+    KS_ASSERT(b->kraft);
+    b->net = raft_net_create(b->env, &b->quorum, &broker_net_handler, b);
+    b->meta = bmeta_create(b->env, b->net, &b->quorum, broker_publish, b);
+    b->life = blife_create(b->env, b->net, &b->quorum, b->meta, &b->life_config);
+}
+
 static enum ks_err broker_config(struct broker *b, const struct props *config,
                                  struct rmgr_config *rc, struct plog_config *pc)
 {
@@ -316,10 +435,12 @@ static enum ks_err broker_config(struct broker *b, const struct props *config,
         port > UINT16_MAX)
         return KS_ERR_INVALID_CONFIG;
     const char *dir = props_get(config, "log.dir");
+    if (dir == NULL)
+        dir = props_get(config, "log.dirs"); /* one directory */
     snprintf(b->log_dir, sizeof(b->log_dir), "%s", dir != NULL ? dir : BROKER_LOG_DIR_DEFAULT);
     b->port = (uint16_t)port;
     b->broker_id = rc->broker_id;
-    return KS_OK;
+    return broker_config_kraft(b, config);
 }
 
 void *broker_start(struct env *env, const struct props *config)
@@ -335,6 +456,8 @@ void *broker_start(struct env *env, const struct props *config)
         b->rmgr = rmgr_create(env, &rc, b->logdir, broker_alter_thunk, b);
         err = env_listen(env, b->port, broker_accept, b);
     }
+    if (err == KS_OK && b->kraft)
+        broker_start_kraft(b);
     if (err != KS_OK) {
         env_logf(env, ENV_LOG_ERROR, "broker start failed: %s", ks_err_name(err));
         broker_destroy(b);
@@ -348,6 +471,11 @@ void *broker_start(struct env *env, const struct props *config)
 void broker_stop(void *node)
 {
     struct broker *b = node;
+    if (b->kraft) {
+        blife_stop(b->life);
+        bmeta_stop(b->meta);
+        raft_net_close_all(b->net);
+    }
     rmgr_free(b->rmgr);
     b->rmgr = NULL;
     for (uint32_t i = 0; i < b->conn_count; i++) {
@@ -373,7 +501,36 @@ void broker_destroy(void *node)
         free(b->conns[i]);
     }
     free(b->conns);
+    if (b->net != NULL)
+        raft_net_free(b->net);
+    bmeta_free(b->meta);
+    if (b->life != NULL)
+        blife_free(b->life);
     free(b);
+}
+
+void broker_describe(void *node, char *buf, size_t buf_bytes)
+{
+    struct broker *b = node;
+    if (!b->kraft) {
+        snprintf(buf, buf_bytes, "broker %d (static metadata)", b->broker_id);
+        return;
+    }
+    snprintf(buf, buf_bytes, "broker %d %s fenced=%d epoch=%lld metadata=%lld controller=%d",
+             b->broker_id, blife_state_name(b->life->state), b->life->fenced,
+             (long long)b->life->broker_epoch, (long long)bmeta_applied_offset(b->meta),
+             bmeta_leader_id(b->meta));
+}
+
+void broker_begin_controlled_shutdown(struct broker *b)
+{
+    if (b->kraft)
+        blife_begin_controlled_shutdown(b->life);
+}
+
+bool broker_shutdown_ready(const struct broker *b)
+{
+    return !b->kraft || blife_shutdown_ready(b->life);
 }
 
 enum ks_err broker_apply_image(struct broker *b, const struct mimage *img)
