@@ -30,18 +30,26 @@ static const uint8_t golden_request_v3[] = {
 
 /* The table's answer at v0: Metadata 0-12, ApiVersions 0-3. */
 static const uint8_t golden_response_v0[] = {
-    0x00, 0x00, 0x00, 0x16, 0x00, 0x00, 0x00, 0x01, /* size 22, correlation 1 */
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x02,             /* error 0, two keys */
+    0x00, 0x00, 0x00, 0x2e, 0x00, 0x00, 0x00, 0x01, /* size 46, correlation 1 */
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x06,             /* error 0, six keys */
     0x00, 0x03, 0x00, 0x00, 0x00, 0x0c,             /* Metadata 0-12 */
     0x00, 0x12, 0x00, 0x00, 0x00, 0x03,             /* ApiVersions 0-3 */
+    0x00, 0x13, 0x00, 0x00, 0x00, 0x07,             /* CreateTopics 0-7 */
+    0x00, 0x14, 0x00, 0x00, 0x00, 0x06,             /* DeleteTopics 0-6 */
+    0x00, 0x3e, 0x00, 0x00, 0x00, 0x04,             /* BrokerRegistration 0-4 */
+    0x00, 0x3f, 0x00, 0x00, 0x00, 0x01,             /* BrokerHeartbeat 0-1 */
 };
 
 /* The same at v3: compact array, tags per key, throttle, empty tag section. */
 static const uint8_t golden_response_v3[] = {
-    0x00, 0x00, 0x00, 0x1a, 0x00, 0x00, 0x00, 0x02, /* size 26, correlation 2 */
-    0x00, 0x00, 0x03,                               /* error 0, 2 keys */
+    0x00, 0x00, 0x00, 0x36, 0x00, 0x00, 0x00, 0x02, /* size 54, correlation 2 */
+    0x00, 0x00, 0x07,                               /* error 0, 6 keys */
     0x00, 0x03, 0x00, 0x00, 0x00, 0x0c, 0x00,       /* Metadata 0-12 */
     0x00, 0x12, 0x00, 0x00, 0x00, 0x03, 0x00,       /* ApiVersions 0-3 */
+    0x00, 0x13, 0x00, 0x00, 0x00, 0x07, 0x00,       /* CreateTopics 0-7 */
+    0x00, 0x14, 0x00, 0x00, 0x00, 0x06, 0x00,       /* DeleteTopics 0-6 */
+    0x00, 0x3e, 0x00, 0x00, 0x00, 0x04, 0x00,       /* BrokerRegistration 0-4 */
+    0x00, 0x3f, 0x00, 0x00, 0x00, 0x01, 0x00,       /* BrokerHeartbeat 0-1 */
     0x00, 0x00, 0x00, 0x00, 0x00,                   /* throttle 0, no tags */
 };
 
@@ -180,13 +188,13 @@ static void test_response_golden_both_ways(void **state)
     assert_int_equal(api_versions_response_decode(0, golden_response_v0 + 8,
                                                   sizeof(golden_response_v0) - 8, &response),
                      KS_OK);
-    assert_int_equal(response.key_count, 2);
+    assert_int_equal(response.key_count, 6);
     assert_int_equal(response.keys[0].api_key, API_METADATA);
     assert_int_equal(response.keys[0].version_max, 12);
     assert_int_equal(api_versions_response_decode(3, golden_response_v3 + 8,
                                                   sizeof(golden_response_v3) - 8, &response),
                      KS_OK);
-    assert_int_equal(response.key_count, 2);
+    assert_int_equal(response.key_count, 6);
     assert_int_equal(response.keys[1].api_key, API_API_VERSIONS);
     assert_int_equal(response.keys[1].version_max, 3);
     assert_int_equal(response.finalized_features_epoch, -1);
@@ -278,7 +286,7 @@ static void test_invalid_software_name(void **state)
         assert_int_equal(response_version, 3);
         assert_int_equal(response.error_code,
                          software_cases[i].valid ? KS_OK : KS_ERR_INVALID_REQUEST);
-        assert_int_equal(response.key_count, software_cases[i].valid ? 2 : 0);
+        assert_int_equal(response.key_count, software_cases[i].valid ? 6 : 0);
         wire_writer_free(&body);
     }
 }
@@ -310,6 +318,34 @@ static void test_bad_input(void **state)
                      KS_ERR_UNSUPPORTED_VERSION);
 }
 
+/* A server's own key list replaces the table; the fallback and errors stay as they are. */
+static void test_answer_from_served_keys(void **state)
+{
+    static const struct api_versions_key served[] = {{API_METADATA, 0, 7},
+                                                     {API_API_VERSIONS, 0, 3}};
+    static const uint8_t v3_body[] = {0x03, 'k', 's', 0x04, '1', '.', '0', 0x00};
+    struct api_versions_response response;
+    int16_t response_version = -1;
+    assert_int_equal(api_versions_answer_from(2, NULL, 0, served, 2, &response, &response_version),
+                     KS_OK);
+    assert_int_equal(response_version, 2);
+    assert_int_equal(response.error_code, 0);
+    assert_int_equal(response.key_count, 2);
+    assert_int_equal(response.keys[0].api_key, API_METADATA);
+    assert_int_equal(response.keys[0].version_max, 7);
+    assert_int_equal(api_versions_answer_from(3, v3_body, sizeof(v3_body), served, 2, &response,
+                                              &response_version),
+                     KS_OK);
+    assert_int_equal(response.key_count, 2);
+    assert_int_equal(api_versions_answer_from(4, NULL, 0, served, 2, &response, &response_version),
+                     KS_OK);
+    assert_int_equal(response_version, 0);
+    assert_int_equal(response.error_code, KS_ERR_UNSUPPORTED_VERSION);
+    assert_int_equal(response.key_count, 1);
+    assert_int_not_equal(
+        api_versions_answer_from(3, v3_body, 3, served, 2, &response, &response_version), KS_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -321,6 +357,7 @@ int main(void)
         cmocka_unit_test(test_fallback_unsupported_version),
         cmocka_unit_test(test_invalid_software_name),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_answer_from_served_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
