@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "nodes_broker.h"
+#include "nodes_raft.h"
 #include "scn_log.h"
 #include "scn_world.h"
 
@@ -29,6 +31,8 @@ static const struct scn_module *const runner_modules[] = {
     &scn_world_module,
     &scn_world_fixture_module,
     &scn_log_module,
+    &nodes_raft_scn_module,
+    &nodes_broker_scn_module,
 };
 
 static const struct scn_lang runner_language = {
