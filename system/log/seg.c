@@ -15,6 +15,7 @@
 #include "system/sm.h"
 
 #define SEG_READ_CHUNK_BYTES (64u * 1024u)
+#define SEG_RECOVER_CHUNK_BYTES (1024u * 1024u) /* recovery reads the .log this much at a time */
 
 /* ---- Index entries (idx.h codecs, absolute offsets in memory) ----------------------- */
 
@@ -215,16 +216,12 @@ enum ks_err seg_read_at(struct seg *seg, uint32_t position, uint8_t *buf, uint32
     return got == size_bytes ? KS_OK : KS_ERR_TRUNCATED;
 }
 
-/* The header of the batch at position: KS_ERR_TRUNCATED when the .log ends inside it,
- * KS_ERR_CORRUPT_MESSAGE when its framing is impossible. */
-static enum ks_err seg_batch_at(struct seg *seg, uint32_t position, struct seg_batch *out)
+/* Parses the header bytes of the batch at position (bytes from disk: checked, never
+ * asserted): KS_ERR_CORRUPT_MESSAGE when its framing is impossible, KS_ERR_TRUNCATED
+ * when the .log ends inside the batch. */
+static enum ks_err seg_batch_parse(const struct seg *seg, const uint8_t bytes[RB_HEADER_SIZE],
+                                   uint32_t position, struct seg_batch *out)
 {
-    uint8_t bytes[RB_HEADER_SIZE];
-    if ((uint64_t)position + RB_HEADER_SIZE > seg->size_bytes)
-        return KS_ERR_TRUNCATED;
-    enum ks_err err = seg_read_at(seg, position, bytes, RB_HEADER_SIZE);
-    if (err != KS_OK)
-        return err;
     struct rb_batch_header h;
     rb_batch_header_load(bytes, &h);
     if (h.magic != RB_MAGIC || h.batch_length < (int32_t)(RB_HEADER_SIZE - RB_LOG_OVERHEAD) ||
@@ -239,6 +236,19 @@ static enum ks_err seg_batch_at(struct seg *seg, uint32_t position, struct seg_b
     if ((uint64_t)position + out->size_bytes > seg->size_bytes)
         return KS_ERR_TRUNCATED;
     return KS_OK;
+}
+
+/* The header of the batch at position: KS_ERR_TRUNCATED when the .log ends inside it,
+ * KS_ERR_CORRUPT_MESSAGE when its framing is impossible. */
+static enum ks_err seg_batch_at(struct seg *seg, uint32_t position, struct seg_batch *out)
+{
+    uint8_t bytes[RB_HEADER_SIZE];
+    if ((uint64_t)position + RB_HEADER_SIZE > seg->size_bytes)
+        return KS_ERR_TRUNCATED;
+    enum ks_err err = seg_read_at(seg, position, bytes, RB_HEADER_SIZE);
+    if (err != KS_OK)
+        return err;
+    return seg_batch_parse(seg, bytes, position, out);
 }
 
 enum ks_err seg_walk(struct seg *seg, seg_batch_fn fn, void *ctx)
@@ -670,25 +680,65 @@ enum ks_err seg_untrim(struct seg *seg)
 
 /* ---- Recovery ---------------------------------------------------------------------- */
 
-/* Reads and checks the batch at position in full: KS_OK with *out filled when it is
- * whole, framed, CRC-valid and above next_offset; any error means "cut here". */
-static enum ks_err seg_recover_check(struct seg *seg, uint32_t position, uint8_t **buf_io,
-                                     uint32_t *cap_io, struct seg_batch *out)
+/* A window on the .log for recovery's walk: [position, position + size) read in
+ * chunks of SEG_RECOVER_CHUNK_BYTES, so a walk makes one read a chunk, not two a batch. */
+struct seg_window {
+    uint8_t *bytes; /* capacity bytes, allocated */
+    uint32_t capacity;
+    uint32_t position; /* of bytes[0] in the .log */
+    uint32_t size;     /* bytes read */
+};
+
+/* Points *out at [position, position + size) of the .log, reading a new chunk from
+ * position when the window does not hold it all. The caller checked that the range
+ * lies inside the .log. */
+static enum ks_err seg_window_get(struct seg *seg, struct seg_window *w, uint32_t position,
+                                  uint32_t size, const uint8_t **out)
 {
-    enum ks_err err = seg_batch_at(seg, position, out);
+    KS_ASSERT((uint64_t)position + size <= seg->size_bytes);
+    if (position >= w->position && (uint64_t)position + size <= (uint64_t)w->position + w->size) {
+        *out = w->bytes + (position - w->position);
+        return KS_OK;
+    }
+    uint32_t want = size > SEG_RECOVER_CHUNK_BYTES ? size : SEG_RECOVER_CHUNK_BYTES;
+    want = want < seg->size_bytes - position ? want : seg->size_bytes - position;
+    if (want > w->capacity) {
+        free(w->bytes);
+        w->bytes = ks_alloc(want);
+        w->capacity = want;
+    }
+    w->size = 0; /* empty until the read succeeds */
+    enum ks_err err = seg_read_at(seg, position, w->bytes, want);
     if (err != KS_OK)
         return err;
-    if (out->size_bytes > *cap_io) {
-        *buf_io = ks_realloc(*buf_io, out->size_bytes);
-        *cap_io = out->size_bytes;
-    }
-    err = seg_read_at(seg, position, *buf_io, out->size_bytes);
+    w->position = position;
+    w->size = want;
+    KS_ASSERT(want >= size);
+    *out = w->bytes;
+    return KS_OK;
+}
+
+/* Checks the batch at position in full, from the window: KS_OK with *out filled when
+ * it is whole, framed, CRC-valid and above next_offset; any error means "cut here"
+ * (KS_ERR_IO: the read failed). */
+static enum ks_err seg_recover_check(struct seg *seg, uint32_t position, struct seg_window *w,
+                                     struct seg_batch *out)
+{
+    const uint8_t *bytes = NULL;
+    if ((uint64_t)position + RB_HEADER_SIZE > seg->size_bytes)
+        return KS_ERR_TRUNCATED;
+    enum ks_err err = seg_window_get(seg, w, position, RB_HEADER_SIZE, &bytes);
+    if (err == KS_OK)
+        err = seg_batch_parse(seg, bytes, position, out);
+    if (err == KS_OK)
+        err = seg_window_get(seg, w, position, out->size_bytes, &bytes);
     if (err != KS_OK)
         return err;
     struct rb_scan scan;
-    err = rb_scan(*buf_io, out->size_bytes, &scan);
+    err = rb_scan(bytes, out->size_bytes, &scan);
     if (err != KS_OK)
         return err;
+    KS_ASSERT(scan.size_bytes == out->size_bytes); /* one batchLength, parsed twice */
     if (!scan.crc_valid && !env_bug(seg->env, KS_BUG_LOG_SKIP_RECOVERY_CRC))
         return KS_ERR_CORRUPT_MESSAGE;
     if (out->base_offset < seg->next_offset || out->last_offset - seg->base_offset > INT32_MAX)
@@ -711,11 +761,11 @@ enum ks_err seg_recover(struct seg *seg, seg_recover_batch_fn fn, void *ctx,
     seg->trimmed = false;
     seg->needs_recovery = false;
     enum ks_err err = seg_indexes_truncate(seg, seg->base_offset);
-    uint8_t *buf = NULL;
-    uint32_t cap = 0, valid = 0;
+    struct seg_window window = {0};
+    uint32_t valid = 0;
     for (uint32_t i = 0; err == KS_OK && i < SEG_SCAN_BATCHES_MAX && valid < seg->size_bytes; i++) {
         struct seg_batch b;
-        enum ks_err bad = seg_recover_check(seg, valid, &buf, &cap, &b);
+        enum ks_err bad = seg_recover_check(seg, valid, &window, &b);
         if (bad == KS_ERR_IO)
             err = bad;
         if (bad != KS_OK)
@@ -725,7 +775,7 @@ enum ks_err seg_recover(struct seg *seg, seg_recover_batch_fn fn, void *ctx,
             fn(ctx, &b);
         valid += b.size_bytes;
     }
-    free(buf);
+    free(window.bytes);
     if (err == KS_OK && valid < seg->size_bytes) {
         err = env_file_truncate(seg->env, seg->log_file, valid);
         *truncated_bytes_out = seg->size_bytes - valid;
