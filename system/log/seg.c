@@ -300,8 +300,36 @@ static int64_t seg_time_lookup(const struct seg *seg, int64_t target)
     return low == 0 ? seg->base_offset : seg->times[low - 1].offset;
 }
 
+/* The first offset entry with offset >= target (its batch ends at or past target),
+ * NULL when none (AbstractIndex.smallestUpperBoundSlotFor). */
+static const struct seg_offset_entry *seg_offset_lookup_upper(const struct seg *seg, int64_t target)
+{
+    uint32_t low = 0, high = seg->offset_count; /* answer: entries [0, low) are < target */
+    for (uint32_t step = 0; step < 64 && low < high; step++) {
+        uint32_t mid = low + (high - low) / 2;
+        if (seg->offsets[mid].offset < target)
+            low = mid + 1;
+        else
+            high = mid;
+    }
+    KS_ASSERT(low == high);
+    return low == seg->offset_count ? NULL : &seg->offsets[low];
+}
+
 enum ks_err seg_translate(struct seg *seg, int64_t offset, struct seg_batch *out)
 {
+    /* One read when the batch named by the first entry at or past offset holds it:
+     * offsets increase batch by batch, so no earlier batch ends at or past offset.
+     * The header decides, not the entry (an index from disk may lie). */
+    const struct seg_offset_entry *upper = seg_offset_lookup_upper(seg, offset);
+    if (upper != NULL && upper->position < seg->size_bytes) {
+        enum ks_err err = seg_batch_at(seg, upper->position, out);
+        if (err == KS_ERR_IO)
+            return err;
+        if (err == KS_OK && out->base_offset <= offset && offset <= out->last_offset)
+            return KS_OK;
+    }
+    /* Else OffsetIndex.lookup, then a scan of headers. */
     uint32_t position = seg_offset_lookup(seg, offset);
     for (uint32_t i = 0; i < SEG_SCAN_BATCHES_MAX && position < seg->size_bytes; i++) {
         enum ks_err err = seg_batch_at(seg, position, out);
@@ -513,7 +541,7 @@ static bool seg_batch_find_timestamp(const struct rb_batch *batch, int64_t targe
 static enum ks_err seg_search_batch(struct seg *seg, const struct seg_batch *b, int64_t target,
                                     int64_t start, struct seg_timestamp_offset *out)
 {
-    uint8_t *buf = ks_alloc(b->size_bytes);
+    uint8_t *buf = ks_realloc(NULL, b->size_bytes); /* not zeroed: the read fills it all */
     enum ks_err err = seg_read_at(seg, b->position, buf, b->size_bytes);
     struct rb_batch batch;
     if (err == KS_OK)
