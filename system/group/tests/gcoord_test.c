@@ -412,6 +412,65 @@ static void test_leave_group(void **state)
     tk_free(&t);
 }
 
+/* Two static members in generation 1, assignments synced. */
+static void static_pair(struct tk *t, struct tk_client *cl)
+{
+    for (uint32_t i = 0; i < 2; i++) {
+        tk_client_init(&cl[i], t, "g1", i ? "b" : "a", "range");
+        snprintf(cl[i].instance_id, sizeof(cl[i].instance_id), "instance-%u", i);
+        tk_join(&cl[i]);
+    }
+    tk_run_ms(t, 6100);
+    struct tk_client *leader = strcmp(cl[0].leader, cl[0].member_id) == 0 ? &cl[0] : &cl[1];
+    assert_int_equal(tk_heartbeat(&cl[0]), 0); /* CompletingRebalance: heartbeats are fine */
+    tk_sync_leader(leader);
+    tk_sync(leader == &cl[0] ? &cl[1] : &cl[0]);
+    tk_run_ms(t, 50);
+    assert_int_equal(tk_state(t, "g1"), GMETA_STABLE);
+}
+
+static void test_static_member_edges(void **state)
+{
+    struct tk t = tk_new(11, 0);
+    struct tk_client cl[2];
+    static_pair(&t, cl);
+    /* a replacement whose record fails: the old member id stays */
+    tk_node(&t)->log.fail = true;
+    struct tk_client again = cl[0];
+    again.member_id[0] = '\0';
+    tk_join(&again);
+    tk_run_ms(&t, 20);
+    assert_int_equal(again.join_error, KS_ERR_COORDINATOR_NOT_AVAILABLE);
+    assert_int_equal(tk_heartbeat(&cl[0]), 0);
+    tk_node(&t)->log.fail = false;
+    /* a restart during a rebalance joins the rebalance under the new id */
+    tk_join_topics(&cl[1], TK_TOPIC, "audit");
+    assert_int_equal(tk_state(&t, "g1"), GMETA_PREPARING_REBALANCE);
+    again = cl[0];
+    again.member_id[0] = '\0';
+    tk_join(&again);
+    assert_true(again.join_answered); /* both joined: the join phase ends */
+    assert_int_equal(again.join_error, 0);
+    assert_int_equal(again.generation, 2);
+    assert_int_equal(tk_heartbeat_as(&cl[0], cl[0].member_id), KS_ERR_FENCED_INSTANCE_ID);
+    /* LeaveGroup by instance id: a stale member id is fenced, the right one leaves */
+    struct api_leave_group_member who = {wire_string_from(cl[0].member_id),
+                                         wire_string_from("instance-0"), wire_string_null()};
+    struct api_leave_group_request req = {wire_string_from("g1"), 1, &who};
+    struct gcoord_client client = {5, wire_string_from("a"), wire_string_from("/h")};
+    struct leave_result got = {0};
+    gcoord_leave_group(tk_coord(&t), &client, &req, on_leave, &got);
+    assert_int_equal(got.members[0], KS_ERR_FENCED_INSTANCE_ID);
+    who.member_id = wire_string_from("");
+    gcoord_leave_group(tk_coord(&t), &client, &req, on_leave, &got);
+    assert_int_equal(got.members[0], 0);
+    assert_int_equal(tk_state(&t, "g1"), GMETA_PREPARING_REBALANCE);
+    tk_join_topics(&cl[1], TK_TOPIC, "audit");
+    assert_int_equal(cl[1].generation, 3);
+    assert_int_equal(cl[1].join_member_count, 1);
+    tk_free(&t);
+}
+
 /* ---- Membership churn: a property test ---------------------------------------------- */
 
 #define CHURN_CLIENTS 5u
@@ -576,6 +635,7 @@ int main(void)
         cmocka_unit_test(test_session_timeout_bounds_and_not_coordinator),
         cmocka_unit_test(test_unload_answers_waiting_joins),
         cmocka_unit_test(test_leave_group),
+        cmocka_unit_test(test_static_member_edges),
         cmocka_unit_test(test_membership_churn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
