@@ -658,7 +658,7 @@ static void add_member_and_rebalance(struct gcoord *c, struct gmeta *g,
                                      void *ctx)
 {
     if (g->member_count >= (uint32_t)c->config.group_max_size) {
-        join_answer_error(c, done, ctx, member_id, GCOORD_ERR_GROUP_MAX_SIZE_REACHED);
+        join_answer_error(c, done, ctx, member_id, KS_ERR_GROUP_MAX_SIZE_REACHED);
         return;
     }
     struct gmeta_member *m = gmeta_member_create(g, member_id, request, client->client_id,
@@ -788,7 +788,7 @@ static void join_new_member(struct gcoord *c, struct gmeta *g, const struct gcoo
         enum ks_err err = gmeta_pending_add(g, id, deadline);
         join_answer_error(c, done, ctx, id,
                           err == KS_OK ? KS_ERR_MEMBER_ID_REQUIRED
-                                       : GCOORD_ERR_GROUP_MAX_SIZE_REACHED);
+                                       : KS_ERR_GROUP_MAX_SIZE_REACHED);
         return;
     }
     add_member_and_rebalance(c, g, client, request, id, done, ctx);

@@ -47,7 +47,6 @@
 #define GCOORD_MEMBER_ID_BYTES_MAX 512u
 
 /* Kafka's GROUP_MAX_SIZE_REACHED (81), which ks.h does not name yet. */
-#define GCOORD_ERR_GROUP_MAX_SIZE_REACHED ((enum ks_err)81)
 
 struct gcoord_config {
     int32_t offsets_partition_count;             /* offsets.topic.num.partitions, 50 */
