@@ -46,8 +46,6 @@
 #define GCOORD_LOAD_STEPS_MAX 1000000u
 #define GCOORD_MEMBER_ID_BYTES_MAX 512u
 
-/* Kafka's GROUP_MAX_SIZE_REACHED (81), which ks.h does not name yet. */
-
 struct gcoord_config {
     int32_t offsets_partition_count;             /* offsets.topic.num.partitions, 50 */
     int32_t group_min_session_timeout_ms;        /* group.min.session.timeout.ms, 6000 */
