@@ -188,7 +188,9 @@ EOF
 
 kcat_list
 kill -0 "$PID" 2>/dev/null || fail "kbroker died"
-kill -TERM "$PID"
+CHILD=$(pgrep -P "$PID" || true) # PID is the timeout wrapping kbroker
+[ -n "$CHILD" ] || fail "no kbroker under timeout pid $PID"
+kill -TERM "$CHILD"
 rc=0
 wait "$PID" || rc=$?
 PID=""

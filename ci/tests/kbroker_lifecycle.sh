@@ -68,10 +68,13 @@ start_kbroker() {
     fail "kbroker did not log its port"
 }
 
-# stop_kbroker SIGNAL: the signal, then exit 0 within 20 s.
+# stop_kbroker SIGNAL: the signal to kbroker itself (PID is the timeout wrapping it),
+# then exit 0 within 20 s.
 stop_kbroker() {
-    local rc=0
-    kill "-$1" "$PID"
+    local rc=0 child
+    child=$(pgrep -P "$PID" || true)
+    [ -n "$child" ] || fail "no kbroker under timeout pid $PID"
+    kill "-$1" "$child"
     for _ in $(seq 1 200); do
         kill -0 "$PID" 2>/dev/null || break
         sleep 0.1
@@ -132,8 +135,10 @@ expect_exit 1 "doesn't match" "$CONFIG" --override node.id=5 \
 
 # No arguments: only when 9092 is free on this machine.
 if /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 9092))' 2>/dev/null; then
-    (cd "$WORK" && exec timeout 60 "$KBROKER" >"$LOG" 2>&1) &
+    cd "$WORK"
+    timeout 60 "$KBROKER" >"$LOG" 2>&1 &
     PID=$!
+    cd - >/dev/null
     for _ in $(seq 1 100); do
         grep -q "Kafka Server started" "$LOG" && break
         sleep 0.1
