@@ -16,12 +16,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../system/props.h"
 #include "tests/fixture_pingecho.h"
 #include "world.h"
+
+#define INV_NS_PER_MS 1000000ull
 
 struct inv_checker {
     const struct inv_def *def;
     void *state;
+    bool live_met;         /* its liveness condition held in the phase */
+    uint64_t live_met_ns;  /* first time it held, from the start of the phase */
 };
 
 struct inv_check {
@@ -37,11 +42,40 @@ struct inv_set {
     void *ctx;
     uint64_t disturbed_ns;
     bool finished;
+    bool live_active; /* the liveness phase runs and its deadline has not passed */
+    bool live_began;
+    bool live_done;
+    uint64_t live_begin_ns;
+    uint64_t live_budget_ns;
+    uint32_t live_pending; /* conditions that have not held yet */
     struct inv_violation violations[INV_VIOLATIONS_MAX];
     uint32_t violation_count;
     uint32_t violations_dropped;
     struct inv_check check;
 };
+
+/* Poll the conditions that have not held yet; record when each first holds. */
+static void inv_set_liveness_poll(struct inv_set *set)
+{
+    char why[INV_WHY_BYTES_MAX];
+    uint64_t now = world_now_ns(set->world);
+    KS_ASSERT(now >= set->live_begin_ns);
+    for (uint32_t i = 0; i < set->checker_count; i++) {
+        struct inv_checker *c = &set->checkers[i];
+        if (c->def->liveness == NULL || c->live_met)
+            continue;
+        set->check.def = c->def;
+        if (!c->def->liveness->met(c->state, &set->check, why, sizeof(why)))
+            continue;
+        c->live_met = true;
+        c->live_met_ns = now - set->live_begin_ns;
+        KS_ASSERT(set->live_pending > 0);
+        set->live_pending--;
+        world_tracef(set->world, -1, "inv.recovered", "%s after %llums", c->def->liveness->name,
+                     (unsigned long long)(c->live_met_ns / INV_NS_PER_MS));
+    }
+    set->check.def = NULL;
+}
 
 static void inv_set_observe(void *ctx, struct world *world)
 {
@@ -56,6 +90,8 @@ static void inv_set_observe(void *ctx, struct world *world)
         def->check_event(set->checkers[i].state, &set->check);
     }
     set->check.def = NULL;
+    if (set->live_active && set->live_pending > 0)
+        inv_set_liveness_poll(set);
 }
 
 struct inv_set *inv_set_create(struct world *world, const struct inv_def *const *defs,
@@ -108,6 +144,64 @@ void inv_set_finish(struct inv_set *set)
         def->check_end(set->checkers[i].state, &set->check);
     }
     set->check.def = NULL;
+}
+
+void inv_set_liveness_begin(struct inv_set *set, uint64_t budget_ns)
+{
+    KS_ASSERT(!set->live_began);
+    KS_ASSERT(budget_ns > 0);
+    set->live_began = true;
+    set->live_active = true;
+    set->live_begin_ns = world_now_ns(set->world);
+    set->live_budget_ns = budget_ns;
+    set->live_pending = 0;
+    for (uint32_t i = 0; i < set->checker_count; i++)
+        set->live_pending += set->checkers[i].def->liveness != NULL ? 1u : 0u;
+    KS_ASSERT(set->live_pending <= INV_CHECKERS_MAX);
+}
+
+void inv_set_liveness_deadline(struct inv_set *set)
+{
+    if (!set->live_began || set->live_done)
+        return;
+    set->live_done = true;
+    inv_set_liveness_poll(set); /* what the last event changed */
+    set->live_active = false;
+    char why[INV_WHY_BYTES_MAX];
+    uint64_t now = world_now_ns(set->world);
+    for (uint32_t i = 0; i < set->checker_count; i++) {
+        struct inv_checker *c = &set->checkers[i];
+        if (c->def->liveness == NULL || c->live_met)
+            continue;
+        set->check.def = c->def;
+        bool met = c->def->liveness->met(c->state, &set->check, why, sizeof(why));
+        KS_ASSERT(!met); /* polled just before */
+        inv_check_report(&set->check, -1,
+                         "liveness: %s did not recover within %llums of the liveness phase "
+                         "(began at %llums, budget %llums): %s",
+                         c->def->liveness->name,
+                         (unsigned long long)((now - set->live_begin_ns) / INV_NS_PER_MS),
+                         (unsigned long long)(set->live_begin_ns / INV_NS_PER_MS),
+                         (unsigned long long)(set->live_budget_ns / INV_NS_PER_MS), why);
+    }
+    set->check.def = NULL;
+}
+
+uint32_t inv_set_liveness_results(const struct inv_set *set, struct inv_liveness_result *out)
+{
+    uint32_t count = 0;
+    KS_ASSERT(set->checker_count <= INV_CHECKERS_MAX);
+    for (uint32_t i = 0; i < set->checker_count && set->live_began; i++) {
+        const struct inv_checker *c = &set->checkers[i];
+        if (c->def->liveness == NULL)
+            continue;
+        memset(&out[count], 0, sizeof(out[count]));
+        snprintf(out[count].name, sizeof(out[count].name), "%s", c->def->liveness->name);
+        out[count].met = c->live_met;
+        out[count].recovered_ns = c->live_met_ns;
+        count++;
+    }
+    return count;
 }
 
 const struct inv_violation *inv_set_violations(const struct inv_set *set, uint32_t *count_out)
@@ -292,6 +386,84 @@ static void ping_progress_end(void *state, struct inv_check *check)
     }
 }
 
+/* ping_round_trips: every ping node runs and acked more round trips since its window
+ * opened (the start of the phase, or its later start or disturbance). */
+static bool ping_round_trips_met(void *state, struct inv_check *check, char *why,
+                                 size_t why_bytes)
+{
+    struct ping_memory *m = state;
+    struct world *world = inv_check_world(check);
+    struct fixture_ping_status status;
+    for (uint32_t i = 0; i < ping_node_count(world); i++) {
+        if (world_node_type_of(world, (int)i) != &fixture_ping_type)
+            continue;
+        enum world_node_state st = world_node_state_of(world, (int)i);
+        if (st != WORLD_NODE_RUNNING || !ping_status(world, (int)i, &status)) {
+            snprintf(why, why_bytes, "ping node %s is %s", world_node_name(world, (int)i),
+                     world_node_state_name(st));
+            return false;
+        }
+        if (status.acked <= m->window_acked[i]) {
+            snprintf(why, why_bytes, "ping node %s made no round trip since %llums (acked stuck at %llu)",
+                     world_node_name(world, (int)i),
+                     (unsigned long long)(m->window_start_ns[i] / INV_NS_PER_MS),
+                     (unsigned long long)status.acked);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* A ping reconnects after its backoff (a connect into a partition waits up to the
+ * connect timeout, 3 s by default) and needs a few intervals for a round trip. */
+static uint64_t ping_round_trips_budget(const struct world_node_type *type,
+                                        const struct props *config)
+{
+    if (type != &fixture_ping_type)
+        return 0;
+    int64_t interval_ms = 10, backoff_ms = 100;
+    if (props_get_i64(config, "ping.interval.ms", 10, &interval_ms) != KS_OK ||
+        props_get_i64(config, "reconnect.backoff.ms", 100, &backoff_ms) != KS_OK)
+        return 0;
+    KS_ASSERT(interval_ms >= 0 && backoff_ms >= 0);
+    return (uint64_t)(2 * backoff_ms + 8 * interval_ms + 3000) * INV_NS_PER_MS;
+}
+
+static const struct inv_liveness ping_round_trips = {
+    .name = "ping_round_trips",
+    .summary = "every ping node runs and makes a round trip in the liveness phase",
+    .met = ping_round_trips_met,
+    .budget_ns = ping_round_trips_budget,
+};
+
+/* nodes_running: every node that was ever started runs (not crashed, stopped, paused). */
+static bool nodes_running_met(void *state, struct inv_check *check, char *why, size_t why_bytes)
+{
+    struct world *world = inv_check_world(check);
+    KS_ASSERT(state == NULL);
+    for (uint32_t i = 0; i < world_node_count(world) && i < WORLD_NODES_MAX; i++) {
+        enum world_node_state st = world_node_state_of(world, (int)i);
+        if (world_node_incarnation(world, (int)i) == 0 || st == WORLD_NODE_RUNNING)
+            continue;
+        snprintf(why, why_bytes, "node %s is %s", world_node_name(world, (int)i),
+                 world_node_state_name(st));
+        return false;
+    }
+    return true;
+}
+
+static const struct inv_liveness nodes_running = {
+    .name = "nodes_running",
+    .summary = "every node that was started runs again",
+    .met = nodes_running_met,
+};
+
+const struct inv_def inv_world_nodes_running = {
+    .name = "nodes_running",
+    .summary = "every node that was started runs again in the liveness phase",
+    .liveness = &nodes_running,
+};
+
 const struct inv_def inv_ping_in_order = {
     .name = "ping_in_order",
     .summary = "no ping node ever sees an echo out of order",
@@ -315,4 +487,5 @@ const struct inv_def inv_ping_progress = {
     .destroy = ping_memory_destroy,
     .check_event = ping_progress_check,
     .check_end = ping_progress_end,
+    .liveness = &ping_round_trips,
 };

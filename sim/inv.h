@@ -21,6 +21,8 @@
 #include "../system/ks.h"
 
 struct world;
+struct world_node_type;
+struct props;
 
 #define INV_VIOLATIONS_MAX 64u /* kept per run; the run stops when this many are found */
 #define INV_CHECKERS_MAX 64u   /* invariants expected by one run */
@@ -39,6 +41,35 @@ struct inv_violation {
 /* What a check sees: the world and the set it reports into. */
 struct inv_check;
 
+/* A liveness condition (issue 8): what must become true again in the liveness phase,
+ * after the runner stopped the faults, healed the network, restarted crashed nodes and
+ * cleared disk faults (sim/phase.h). It is polled after every event from the start of
+ * the phase; the time it first holds is the recovery time (a liveness figure); when it
+ * has not held by the end of the budget, a violation of its invariant names it and
+ * says why. Raft (a leader elected), the broker (every partition readable, the ISR
+ * full, acknowledged records consumed) and groups (stable, every partition owned) add
+ * theirs the same way. */
+struct inv_liveness {
+    const char *name;    /* "ping_round_trips" */
+    const char *summary; /* one line */
+    /* Whether the condition holds now (state is the invariant's). When not, why says
+     * what has not recovered, naming the node. */
+    bool (*met)(void *state, struct inv_check *check, char *why, size_t why_bytes);
+    /* The budget a node of this type needs to recover under config (0: none), derived
+     * from its timeouts; the runner's default budget is the largest. May be NULL. */
+    uint64_t (*budget_ns)(const struct world_node_type *type, const struct props *config);
+};
+
+#define INV_LIVENESS_BUDGET_NS_MIN (5000ull * 1000000ull) /* the default budget's floor */
+#define INV_WHY_BYTES_MAX 192u
+
+/* One condition's outcome, for the run's JSON and report. */
+struct inv_liveness_result {
+    char name[INV_NAME_BYTES_MAX];
+    bool met;
+    uint64_t recovered_ns; /* from the start of the phase to the first time it held */
+};
+
 /* One invariant. Every function may be NULL except name and summary. */
 struct inv_def {
     const char *name;    /* what `expect` takes */
@@ -50,6 +81,8 @@ struct inv_def {
     void (*check_event)(void *state, struct inv_check *check);
     /* Liveness: once, at the end of the run. */
     void (*check_end)(void *state, struct inv_check *check);
+    /* Liveness condition of the liveness phase (may be NULL). */
+    const struct inv_liveness *liveness;
 };
 
 /* The checkers of one run. */
@@ -71,6 +104,14 @@ void inv_set_disturbed(struct inv_set *set);
 /* Run the liveness checks (once, at the end). */
 void inv_set_finish(struct inv_set *set);
 
+/* The liveness phase began now: poll the liveness conditions after every event. */
+void inv_set_liveness_begin(struct inv_set *set, uint64_t budget_ns);
+/* The budget is over (or the run ends): every condition that has not held is a
+ * violation of its invariant. Once; nothing when the phase never began. */
+void inv_set_liveness_deadline(struct inv_set *set);
+/* The conditions' outcomes so far (at most INV_CHECKERS_MAX). */
+uint32_t inv_set_liveness_results(const struct inv_set *set, struct inv_liveness_result *out);
+
 const struct inv_violation *inv_set_violations(const struct inv_set *set, uint32_t *count_out);
 /* Violations found but not kept (beyond INV_VIOLATIONS_MAX). */
 uint32_t inv_set_violations_dropped(const struct inv_set *set);
@@ -89,7 +130,12 @@ void inv_check_report(struct inv_check *check, int node, const char *fmt, ...) K
 extern const struct inv_def inv_ping_in_order;
 /* A ping node never loads a count lower than one it reported synced. */
 extern const struct inv_def inv_ping_durable_counter;
-/* Every running ping node made round trips after the last disturbance. */
+/* Every running ping node made round trips after the last disturbance; its liveness
+ * condition ping_round_trips: every ping node runs and made a round trip in the phase. */
 extern const struct inv_def inv_ping_progress;
+
+/* The world's own condition, added to every run by the runner (not in the language):
+ * nodes_running: every node that was ever started runs again. */
+extern const struct inv_def inv_world_nodes_running;
 
 #endif

@@ -7,6 +7,7 @@
  *   ksim replay FILE [--until TIME] [--narrate] [--trace PATH] [--report DIR] (replay.h)
  *   ksim shrink FILE [--out PATH] [--runs N] (shrink.h)
  *   ksim dump-log FILE... [--json] [--deep-iteration] [--print-data-log] (dumplog.h)
+ *   ksim diff ... (diff.h): the first event where two runs differ
  *   ksim bugs
  *   ksim help
  *
@@ -20,6 +21,7 @@
 #include <string.h>
 
 #include "../system/bugs.h"
+#include "diff.h"
 #include "dumplog.h"
 #include "replay.h"
 #include "report.h"
@@ -39,6 +41,8 @@ static const char usage_text[] =
     "       ksim shrink FILE [--out PATH] [--runs N]\n"
     "       ksim dump-log FILE... [--json] [--deep-iteration] [--print-data-log]\n"
     "                     [--index-sanity-check]   segments, indexes, checkpoints\n"
+    "       ksim diff --trace-a FILE --trace-b FILE | SCN [--seed N] [--seed-b N] [--bug NAME]...\n"
+    "                 [--set [NODE:]KEY=VALUE]...   the first event where two runs differ\n"
     "       ksim bugs      list the bug switches and the invariant each must break\n"
     "       ksim help\n"
     "exit: 0 every invariant held, 1 a violation, 2 bad input or usage\n";
@@ -206,6 +210,8 @@ int main(int argc, char **argv)
         return swarm_main(argc - 2, argv + 2, stdout, stderr);
     if (strcmp(command, "replay") == 0)
         return replay_main(argc - 2, argv + 2, stdout, stderr);
+    if (strcmp(command, "diff") == 0)
+        return diff_main(argc - 2, argv + 2, stdout, stderr);
     if (strcmp(command, "shrink") == 0)
         return shrink_main(argc - 2, argv + 2, stdout, stderr);
     if (strcmp(command, "help") == 0 || strcmp(command, "--help") == 0 ||

@@ -29,6 +29,7 @@
 
 static const struct scn_module *const runner_modules[] = {
     &scn_world_module,
+    &phase_module,
     &scn_world_fixture_module,
     &scn_log_module,
     &nodes_raft_scn_module,
@@ -55,6 +56,10 @@ struct runner_exec {
     uint64_t seed;
     void *allocs[RUNNER_ALLOCS_MAX];
     uint32_t alloc_count;
+    struct phase_settings phase;
+    bool liveness_began;
+    struct fig_run *figures;
+    struct smcov *sm_coverage;
 };
 
 /* ---- Services for verbs ----------------------------------------------------------- */
@@ -88,6 +93,71 @@ void runner_exec_disturbed(struct runner_exec *x)
 {
     KS_ASSERT(x->inv != NULL);
     inv_set_disturbed(x->inv);
+}
+
+bool runner_exec_liveness_began(const struct runner_exec *x)
+{
+    return x->liveness_began;
+}
+
+static void runner_on_violation(void *ctx, const struct inv_violation *v);
+
+/* ---- Phases, figures, coverage (issue 8) ------------------------------------------- */
+
+static void runner_on_trace(void *ctx, struct world *world, int node, const char *kind,
+                            const char *text)
+{
+    struct runner_exec *x = ctx;
+    KS_ASSERT(x->world == world);
+    if (strcmp(kind, SM_TRACE_KIND) == 0)
+        smcov_record(x->sm_coverage, text, strlen(text));
+    fig_on_trace(x->figures, world, node, kind, text);
+}
+
+static void runner_observe(void *ctx, struct world *world)
+{
+    struct runner_exec *x = ctx;
+    fig_observe(x->figures, world);
+}
+
+static void runner_phase_begin(void *ctx, uint64_t arg)
+{
+    struct runner_exec *x = ctx;
+    KS_ASSERT(!x->liveness_began);
+    KS_ASSERT(world_now_ns(x->world) == x->phase.from_ns);
+    x->liveness_began = true;
+    if (phase_recover(x->world, &x->phase))
+        inv_set_disturbed(x->inv);
+    inv_set_liveness_begin(x->inv, x->phase.budget_ns);
+}
+
+static void runner_phase_deadline(void *ctx, uint64_t arg)
+{
+    struct runner_exec *x = ctx;
+    KS_ASSERT(world_now_ns(x->world) == x->phase.deadline_ns);
+    inv_set_liveness_deadline(x->inv);
+}
+
+/* The expected invariants, plus the world's own liveness condition when there is room. */
+static struct inv_set *runner_inv_create(struct runner_exec *x)
+{
+    const struct scn_script *script = x->script;
+    const struct inv_def *defs[SCN_EXPECTS_MAX];
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < script->expect_count; i++)
+        defs[count++] = script->expects[i].def;
+    if (count < SCN_EXPECTS_MAX)
+        defs[count++] = &inv_world_nodes_running;
+    phase_settings_get(script, defs, count, &x->phase);
+    return inv_set_create(x->world, defs, count, runner_on_violation, x);
+}
+
+static void runner_phase_schedule(struct runner_exec *x)
+{
+    KS_ASSERT(x->phase.from_ns <= x->phase.deadline_ns);
+    KS_ASSERT(x->phase.deadline_ns <= x->script->run_ns);
+    world_at(x->world, x->phase.from_ns, runner_phase_begin, x, 0);
+    world_at(x->world, x->phase.deadline_ns, runner_phase_deadline, x, 0);
 }
 
 /* ---- Printing -------------------------------------------------------------------------- */
@@ -259,6 +329,10 @@ static void runner_result_fill(struct runner_exec *x, uint64_t wall_start_ms,
     KS_ASSERT(r->violation_count <= INV_VIOLATIONS_MAX);
     memcpy(r->violations, v, r->violation_count * sizeof(v[0]));
     r->violations_dropped = inv_set_violations_dropped(x->inv);
+    r->phase = x->phase;
+    r->liveness_count = inv_set_liveness_results(x->inv, r->liveness);
+    fig_summarize(x->figures, &r->figures);
+    r->sm_coverage = *x->sm_coverage;
 }
 
 static enum ks_err runner_dump_disks(struct world *world, const char *dir, FILE *out);
@@ -276,19 +350,24 @@ enum ks_err runner_run_once(const struct scn_script *script, const struct runner
     x->world = runner_world_create(script, x->seed, options->bugs);
     ks_assert_context_set(runner_assert_context, x);
     world_trace_file_set(x->world, trace);
-    const struct inv_def *defs[SCN_EXPECTS_MAX];
-    for (uint32_t i = 0; i < script->expect_count; i++)
-        defs[i] = script->expects[i].def;
-    x->inv = inv_set_create(x->world, defs, script->expect_count, runner_on_violation, x);
+    x->figures = fig_run_create();
+    x->sm_coverage = ks_alloc(sizeof(*x->sm_coverage));
+    smcov_reset(x->sm_coverage);
+    world_trace_listener_set(x->world, runner_on_trace, x);
+    x->inv = runner_inv_create(x);
+    world_observer_add(x->world, runner_observe, x);
     enum ks_err err = runner_nodes_add(x, out);
     if (err == KS_OK) {
         runner_schedule(x);
+        runner_phase_schedule(x);
         bool early = options->stop_ns != 0 && options->stop_ns < script->run_ns;
         uint64_t end_ns = early ? options->stop_ns : script->run_ns;
         uint64_t events = world_run_until(x->world, end_ns, RUNNER_EVENTS_MAX);
         result->budget_exhausted = events == RUNNER_EVENTS_MAX;
-        if (!world_stopped(x->world) && !result->budget_exhausted && !early)
+        if (!world_stopped(x->world) && !result->budget_exhausted && !early) {
+            inv_set_liveness_deadline(x->inv); /* when the deadline is the run's end */
             inv_set_finish(x->inv);
+        }
         runner_result_fill(x, wall_start_ms, result);
         if (options->inspect != NULL)
             options->inspect(options->inspect_ctx, x->world);
@@ -296,9 +375,12 @@ enum ks_err runner_run_once(const struct scn_script *script, const struct runner
             err = runner_dump_disks(x->world, options->dump_disks_dir, out);
     }
     world_trace_file_set(x->world, NULL);
+    world_trace_listener_set(x->world, NULL, NULL);
     ks_assert_context_set(NULL, NULL);
     world_destroy(x->world);
     inv_set_destroy(x->inv);
+    fig_run_destroy(x->figures);
+    free(x->sm_coverage);
     KS_ASSERT(x->alloc_count <= RUNNER_ALLOCS_MAX);
     for (uint32_t i = 0; i < x->alloc_count; i++)
         free(x->allocs[i]);
@@ -407,6 +489,31 @@ static void json_violations(FILE *out, const struct runner_result *r)
     fputs("]", out);
 }
 
+/* "phases", "liveness_figures" and "sm_coverage" (issue 8), each after a comma. */
+static void runner_json_issue8(FILE *out, const struct runner_result *r)
+{
+    fprintf(out,
+            ",\"phases\":{\"liveness_from_ms\":%" PRIu64 ",\"budget_ms\":%" PRIu64
+            ",\"deadline_ms\":%" PRIu64 ",\"conditions\":[",
+            r->phase.from_ns / 1000000u, r->phase.budget_ns / 1000000u,
+            r->phase.deadline_ns / 1000000u);
+    KS_ASSERT(r->liveness_count <= INV_CHECKERS_MAX);
+    for (uint32_t i = 0; i < r->liveness_count; i++) {
+        const struct inv_liveness_result *l = &r->liveness[i];
+        fprintf(out, "%s{\"name\":", i == 0 ? "" : ",");
+        json_string(out, l->name);
+        fprintf(out, ",\"met\":%s,\"recovered_ms\":", l->met ? "true" : "false");
+        if (l->met)
+            fprintf(out, "%" PRIu64 "}", l->recovered_ns / 1000000u);
+        else
+            fputs("null}", out);
+    }
+    fputs("]},", out);
+    fig_json(out, &r->figures);
+    fputc(',', out);
+    smcov_json(out, &r->sm_coverage);
+}
+
 /* The last line: one JSON object. second is NULL without --check-determinism. */
 static void json_report(FILE *out, const struct runner_options *o, const struct runner_result *r,
                         const struct runner_result *second, int exit_code)
@@ -425,6 +532,7 @@ static void json_report(FILE *out, const struct runner_options *o, const struct 
     json_violations(out, r);
     fprintf(out, ",\"violations_dropped\":%" PRIu32 ",\"budget_exhausted\":%s",
             r->violations_dropped, r->budget_exhausted ? "true" : "false");
+    runner_json_issue8(out, r);
     if (second != NULL)
         fprintf(out,
                 ",\"determinism\":{\"trace_hash_second\":\"%016" PRIx64

@@ -16,8 +16,11 @@
 #include <stdio.h>
 
 #include "../system/bugs.h"
+#include "figures.h"
 #include "inv.h"
+#include "phase.h"
 #include "scn.h"
+#include "smcov.h"
 
 #define RUNNER_EVENTS_MAX (1ull << 34) /* event budget of one run */
 #define RUNNER_ALLOCS_MAX 4096u        /* runner_exec_alloc blocks of one run */
@@ -61,6 +64,12 @@ struct runner_result {
     struct inv_violation violations[INV_VIOLATIONS_MAX];
     uint32_t violation_count;
     uint32_t violations_dropped;
+    /* Issue 8: the liveness phase, its conditions, figures and state-machine coverage. */
+    struct phase_settings phase;
+    struct inv_liveness_result liveness[INV_CHECKERS_MAX];
+    uint32_t liveness_count;
+    struct fig_summary figures;
+    struct smcov sm_coverage;
 };
 
 /* The language ksim speaks: world verbs, the ping/echo fixture's node kinds and
@@ -94,5 +103,7 @@ void *runner_exec_alloc(struct runner_exec *exec, size_t size_bytes);
 /* The world was disturbed now (a fault, a heal, a restart): liveness windows start
  * after the last disturbance. */
 void runner_exec_disturbed(struct runner_exec *exec);
+/* Whether the liveness phase has begun (fault schedules stop injecting then). */
+bool runner_exec_liveness_began(const struct runner_exec *exec);
 
 #endif

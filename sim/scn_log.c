@@ -1153,6 +1153,7 @@ static const struct inv_def inv_log_no_fsynced_loss = {
     create_no_fsynced_loss,
     model_destroy,
     model_check_event,
+    NULL,
     NULL};
 static const struct inv_def inv_log_offsets_contiguous = {
     "log_offsets_contiguous",
@@ -1161,6 +1162,7 @@ static const struct inv_def inv_log_offsets_contiguous = {
     create_offsets_contiguous,
     model_destroy,
     model_check_event,
+    NULL,
     NULL};
 static const struct inv_def inv_log_latest_value = {
     "log_latest_value_per_key",
@@ -1168,6 +1170,7 @@ static const struct inv_def inv_log_latest_value = {
     create_latest_value,
     model_destroy,
     model_check_event,
+    NULL,
     NULL};
 static const struct inv_def inv_log_indexes = {
     "log_indexes_consistent",
@@ -1175,6 +1178,7 @@ static const struct inv_def inv_log_indexes = {
     create_indexes,
     model_destroy,
     model_check_event,
+    NULL,
     NULL};
 static const struct inv_def inv_log_batches_valid = {
     "log_recovered_batches_valid",
@@ -1182,6 +1186,7 @@ static const struct inv_def inv_log_batches_valid = {
     create_batches_valid,
     model_destroy,
     model_check_event,
+    NULL,
     NULL};
 static const struct inv_def inv_log_retention = {
     "log_retention_keeps_unexpired",
@@ -1190,6 +1195,7 @@ static const struct inv_def inv_log_retention = {
     create_retention,
     model_destroy,
     model_check_event,
+    NULL,
     NULL};
 
 /* ---- Tables -------------------------------------------------------------------------- */

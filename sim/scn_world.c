@@ -726,6 +726,8 @@ static struct faults_state *faults_event_state(void *ctx)
 static void faults_tick(void *ctx, uint64_t arg)
 {
     struct faults_state *st = faults_event_state(ctx);
+    if (runner_exec_liveness_began(st->exec))
+        return; /* the liveness phase injects nothing (sim/phase.h) */
     struct world *world = runner_exec_world(st->exec);
     const struct faults_args *a = st->args;
     uint64_t now = world_now_ns(world);
@@ -754,6 +756,8 @@ static void faults_tick(void *ctx, uint64_t arg)
 static void faults_end(void *ctx, uint64_t arg)
 {
     struct faults_state *st = faults_event_state(ctx);
+    if (runner_exec_liveness_began(st->exec))
+        return; /* the liveness phase recovered everything already */
     struct world *world = runner_exec_world(st->exec);
     KS_ASSERT(world_now_ns(world) == st->args->until_ns);
     world_heal(world);
@@ -905,6 +909,15 @@ static bool faults_parse(struct scn_parser *p, void **args_out)
     }
     if (a->kinds == 0)
         return scn_fail(p, NULL, "faults need at least one kind");
+    return true;
+}
+
+bool scn_world_faults_until(const struct scn_action *action, uint64_t *until_ns_out)
+{
+    if (action->verb->exec != faults_exec)
+        return false;
+    const struct faults_args *a = action->args;
+    *until_ns_out = a->until_ns;
     return true;
 }
 

@@ -19,4 +19,8 @@ extern const struct scn_module scn_world_module;
  * ping_progress. */
 extern const struct scn_module scn_world_fixture_module;
 
+/* When action is a `faults` line: true, and the end of its schedule in *until_ns_out
+ * (the liveness phase starts after it, sim/phase.h). */
+bool scn_world_faults_until(const struct scn_action *action, uint64_t *until_ns_out);
+
 #endif
