@@ -115,10 +115,34 @@ struct rb_cursor {
     uint32_t end;
 };
 
+/* The common case of a varint, one or two bytes (record lengths under 16 KiB, small
+ * deltas and sizes): the value varint_get decodes, without its general loop. False
+ * when the varint is longer or the bytes end first (the general path decides). */
+static bool rb_cursor_varint_short(struct rb_cursor *c, uint32_t *zigzag_out)
+{
+    KS_ASSERT(c->position <= c->end);
+    uint32_t left = c->end - c->position;
+    const uint8_t *p = c->bytes + c->position;
+    if (left >= 1 && p[0] < 0x80u) {
+        *zigzag_out = p[0];
+        c->position += 1;
+        return true;
+    }
+    if (left >= 2 && p[1] < 0x80u) {
+        *zigzag_out = (p[0] & 0x7fu) | (uint32_t)p[1] << 7;
+        c->position += 2;
+        return true;
+    }
+    return false;
+}
+
 static enum ks_err rb_cursor_varint(struct rb_cursor *c, int32_t *out)
 {
-    uint32_t used = 0;
-    KS_ASSERT(c->position <= c->end);
+    uint32_t used = 0, zigzag = 0;
+    if (rb_cursor_varint_short(c, &zigzag)) {
+        *out = varint_unzigzag32(zigzag);
+        return KS_OK;
+    }
     if (varint_get_i32(c->bytes + c->position, c->end - c->position, out, &used) != KS_OK)
         return KS_ERR_CORRUPT_MESSAGE;
     c->position += used;
@@ -127,8 +151,11 @@ static enum ks_err rb_cursor_varint(struct rb_cursor *c, int32_t *out)
 
 static enum ks_err rb_cursor_varlong(struct rb_cursor *c, int64_t *out)
 {
-    uint32_t used = 0;
-    KS_ASSERT(c->position <= c->end);
+    uint32_t used = 0, zigzag = 0;
+    if (rb_cursor_varint_short(c, &zigzag)) {
+        *out = varint_unzigzag64(zigzag);
+        return KS_OK;
+    }
     if (varint_get_i64(c->bytes + c->position, c->end - c->position, out, &used) != KS_OK)
         return KS_ERR_CORRUPT_MESSAGE;
     c->position += used;
