@@ -439,6 +439,13 @@ void ctrl_become_leader(struct ctrl *ctrl, int32_t epoch)
                (int)ctrl->config.node_id, (int)epoch, (long long)ctrl->committed.offset);
 }
 
+void ctrl_load_image(struct ctrl *ctrl, const struct mimage *img)
+{
+    KS_ASSERT(!ctrl->active);
+    mimage_copy(&ctrl->committed, img);
+    KS_ASSERT(ctrl->committed.offset == img->offset);
+}
+
 void ctrl_renounce(struct ctrl *ctrl)
 {
     ctrl_lose_leadership(ctrl);

@@ -92,6 +92,8 @@ KS_MUST_CHECK enum ks_err ctrl_commit(struct ctrl *ctrl, int64_t offset, const u
 /* Committed RecordBatch v2 batches (control batches skipped), e.g. from raft_log_read. */
 KS_MUST_CHECK enum ks_err ctrl_commit_batches(struct ctrl *ctrl, const uint8_t *bytes,
                                               uint32_t size_bytes);
+/* A snapshot replaces the committed image (only while inactive). Copies img. */
+void ctrl_load_image(struct ctrl *ctrl, const struct mimage *img);
 void ctrl_become_leader(struct ctrl *ctrl, int32_t epoch);
 void ctrl_renounce(struct ctrl *ctrl);
 bool ctrl_is_active(const struct ctrl *ctrl);

@@ -1,7 +1,10 @@
 /*
- * raft_node.c: the controller node, see raft_node.h. Kafka: KafkaRaftManager.
+ * raft_node.c: the controller node, see raft_node.h. Kafka: KafkaRaftManager,
+ * ControllerServer (the controller state machine on the voter, ctrl_raft.h).
  */
 #include "system/raft/raft_node.h"
+
+#include "system/controller/ctrl_raft.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +19,7 @@ struct raft_node {
     env_timer_id append_timer;
     uint64_t append_seq; /* records this incarnation appended */
     struct raft_node_image image;
+    struct ctrl_raft *controller; /* the controller state machine; NULL in test mode */
 };
 
 /* The test state machine: counts the committed records and hashes their values. */
@@ -72,14 +76,24 @@ void *raft_node_start(struct env *env, const struct props *config)
     struct raft_node *node = ks_alloc(sizeof(*node));
     node->env = env;
     node->image.hash = KS_FNV1A64_INIT;
+    struct ctrl_config ctrl_config;
     enum ks_err err = raft_config_parse(config, &node->config);
     if (err == KS_OK)
+        err = ctrl_config_from_props(config, &ctrl_config);
+    if (err == KS_OK && node->config.append_interval_ms == 0) {
+        node->controller = ctrl_raft_create(env, &ctrl_config);
+        err = raft_create(env, &node->config, &ctrl_raft_sm, node->controller, &node->raft);
+    } else if (err == KS_OK) {
         err = raft_create(env, &node->config, &raft_node_sm, node, &node->raft);
+    }
     if (err != KS_OK) {
         env_logf(env, ENV_LOG_ERROR, "controller: cannot start: %s", ks_err_name(err));
+        ctrl_raft_free(node->controller);
         free(node);
         return NULL;
     }
+    if (node->controller != NULL)
+        ctrl_raft_attach(node->controller, node->raft);
     if (node->config.append_interval_ms > 0)
         node->append_timer =
             env_timer_start(env, node->config.append_interval_ms * RAFT_NODE_NS_PER_MS,
@@ -93,6 +107,8 @@ void raft_node_stop(void *impl)
     if (node->append_timer != 0)
         env_timer_cancel(node->env, node->append_timer);
     node->append_timer = 0;
+    if (node->controller != NULL)
+        ctrl_raft_stop(node->controller);
     raft_stop(node->raft);
 }
 
@@ -100,6 +116,7 @@ void raft_node_destroy(void *impl)
 {
     struct raft_node *node = impl;
     raft_free(node->raft);
+    ctrl_raft_free(node->controller);
     free(node);
 }
 
@@ -108,9 +125,11 @@ void raft_node_describe(void *impl, char *buf, size_t buf_bytes)
     struct raft_node *node = impl;
     struct raft_status s;
     raft_status_get(node->raft, &s);
-    snprintf(buf, buf_bytes, "%s epoch=%d leader=%d voted=%d hw=%lld leo=%lld",
+    bool active = node->controller != NULL && ctrl_is_active(ctrl_raft_ctrl(node->controller));
+    snprintf(buf, buf_bytes, "%s epoch=%d leader=%d voted=%d hw=%lld leo=%lld%s",
              raft_state_name(s.state), s.epoch, s.leader_id, s.voted_id,
-             (long long)s.high_watermark, (long long)s.log_end_offset);
+             (long long)s.high_watermark, (long long)s.log_end_offset,
+             active ? " active-controller" : "");
 }
 
 struct raft *raft_node_raft(void *impl)
@@ -124,4 +143,10 @@ void raft_node_image_get(void *impl, struct raft_node_image *out)
 {
     struct raft_node *node = impl;
     *out = node->image;
+}
+
+struct ctrl *raft_node_ctrl(void *impl)
+{
+    struct raft_node *node = impl;
+    return node->controller == NULL ? NULL : ctrl_raft_ctrl(node->controller);
 }

@@ -5,7 +5,8 @@
  * test state machine (a count and a hash of the committed records) that snapshots
  * carry.
  * Kafka: KafkaRaftManager, the controller process (KafkaRaftServer with
- * process.roles=controller), minus the controller state machine (issue 4 item 3).
+ * process.roles=controller). Without the test workload the voter feeds the controller
+ * state machine (system/controller/ctrl_raft.h): QuorumController on KRaft.
  *
  * The four functions have the shapes of struct world_node_type's (sim/world.h);
  * sim/nodes_raft.c builds the node type from them, so that system/ stays free of sim/.
@@ -16,6 +17,8 @@
 #include "system/env.h"
 #include "system/props.h"
 #include "system/raft/raft.h"
+
+struct ctrl;
 
 /* Starts (or restarts from disk); NULL on a configuration or disk error. */
 void *raft_node_start(struct env *env, const struct props *config);
@@ -35,5 +38,8 @@ void raft_node_image_get(void *node, struct raft_node_image *out);
 
 /* The voter inside a running node (for tests and checkers). */
 struct raft *raft_node_raft(void *node);
+/* The controller state machine (ctrl.h) the voter feeds, or NULL in test mode
+ * (raft.test.append.interval.ms > 0 runs the test state machine instead). */
+struct ctrl *raft_node_ctrl(void *node);
 
 #endif
