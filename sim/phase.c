@@ -44,9 +44,10 @@ static bool phase_parse(struct scn_parser *p, void **args_out)
     }
     if (scn_accept(p, "budget")) {
         a->budget_set = true;
-        if (!scn_peek(p, &t) || !scn_duration(p, "a budget such as 10s", &a->budget_ns))
+        bool has_word = scn_peek(p, &t);
+        if (!scn_duration(p, "a budget such as 10s", &a->budget_ns))
             return false;
-        if (a->budget_ns == 0)
+        if (has_word && a->budget_ns == 0)
             return scn_fail(p, &t, "the liveness budget must be longer than 0");
     }
     if (scn_peek(p, &t) && !a->from_set && !a->budget_set)
