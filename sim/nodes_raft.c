@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 
+#include "../system/controller/ctrl.h"
 #include "../system/raft/raft_node.h"
 
 const struct world_node_type nodes_raft_controller_type = {
@@ -228,6 +229,180 @@ const struct inv_def nodes_raft_inv_leader_elected = {
     .check_end = nodes_raft_elected_end,
 };
 
+/* ---- the controller invariants ---- */
+
+/* Image digests remembered by offset (a ring: older offsets are forgotten). */
+#define NODES_RAFT_DIGESTS_MAX (1u << 14)
+/* How long two controllers may both lead (different epochs): an isolated leader
+ * resigns after 1.5 fetch timeouts (default 2000 ms) without a majority, plus slack. */
+#define NODES_RAFT_TWO_LEADERS_NS_MAX (5000ull * 1000000ull)
+/* Slack past broker.session.timeout.ms before an unfenced silent broker is a violation. */
+#define NODES_RAFT_FENCING_SLACK_MS 1000u
+
+/* The controller state machine of a running controller node, or NULL. */
+static struct ctrl *nodes_raft_ctrl_of(struct world *world, int node)
+{
+    if (world_node_type_of(world, node) != &nodes_raft_controller_type)
+        return NULL;
+    void *impl = world_node_impl(world, node);
+    return impl == NULL ? NULL : raft_node_ctrl(impl);
+}
+
+struct nodes_raft_digest {
+    int64_t offset; /* -2: empty */
+    uint64_t digest;
+    int node;
+};
+
+struct nodes_raft_images {
+    struct nodes_raft_digest ring[NODES_RAFT_DIGESTS_MAX];
+    int64_t checked[WORLD_NODES_MAX];
+    bool reported;
+};
+
+static void *nodes_raft_images_create(struct world *world)
+{
+    struct nodes_raft_images *m = ks_alloc(sizeof(*m));
+    for (uint32_t i = 0; i < NODES_RAFT_DIGESTS_MAX; i++)
+        m->ring[i].offset = -2;
+    for (uint32_t i = 0; i < WORLD_NODES_MAX; i++)
+        m->checked[i] = -2;
+    return m;
+}
+
+static void nodes_raft_images_check(void *state, struct inv_check *check)
+{
+    struct nodes_raft_images *m = state;
+    struct world *world = inv_check_world(check);
+    for (uint32_t i = 0; i < world_node_count(world) && !m->reported; i++) {
+        struct ctrl *ctrl = nodes_raft_ctrl_of(world, (int)i);
+        const struct mimage *img = ctrl == NULL ? NULL : ctrl_committed_image(ctrl);
+        if (img == NULL || img->offset < 0 || img->offset == m->checked[i])
+            continue;
+        m->checked[i] = img->offset;
+        uint64_t digest = mimage_digest(img);
+        struct nodes_raft_digest *e = &m->ring[(uint64_t)img->offset % NODES_RAFT_DIGESTS_MAX];
+        if (e->offset != img->offset) {
+            *e = (struct nodes_raft_digest){img->offset, digest, (int)i};
+            continue;
+        }
+        if (e->digest == digest)
+            continue;
+        m->reported = true;
+        inv_check_report(check, (int)i, "metadata image at offset %lld differs from %s's",
+                         (long long)img->offset, world_node_name(world, e->node));
+    }
+}
+
+const struct inv_def nodes_raft_inv_images_agree = {
+    .name = "ctrl_images_agree",
+    .summary = "controllers' metadata images at the same offset have the same digest",
+    .create = nodes_raft_images_create,
+    .destroy = nodes_raft_state_destroy,
+    .check_event = nodes_raft_images_check,
+};
+
+static void nodes_raft_leader_in_isr_check(void *state, struct inv_check *check)
+{
+    bool *reported = state;
+    struct world *world = inv_check_world(check);
+    for (uint32_t i = 0; i < world_node_count(world) && !*reported; i++) {
+        struct ctrl *ctrl = nodes_raft_ctrl_of(world, (int)i);
+        char why[256];
+        if (ctrl == NULL || ctrl_check_leader_in_isr(ctrl_committed_image(ctrl), why, sizeof(why)))
+            continue;
+        *reported = true;
+        inv_check_report(check, (int)i, "%s", why);
+    }
+}
+
+static void *nodes_raft_flag_create(struct world *world)
+{
+    return ks_alloc(sizeof(bool));
+}
+
+const struct inv_def nodes_raft_inv_leader_in_isr = {
+    .name = "ctrl_leader_in_isr",
+    .summary = "a partition leader is an unfenced broker in its ISR (unclean election off)",
+    .create = nodes_raft_flag_create,
+    .destroy = nodes_raft_state_destroy,
+    .check_event = nodes_raft_leader_in_isr_check,
+};
+
+static void nodes_raft_fencing_check(void *state, struct inv_check *check)
+{
+    bool *reported = state;
+    struct world *world = inv_check_world(check);
+    for (uint32_t i = 0; i < world_node_count(world) && !*reported; i++) {
+        struct ctrl *ctrl = nodes_raft_ctrl_of(world, (int)i);
+        char why[256];
+        if (ctrl == NULL || ctrl_check_fencing(ctrl, NODES_RAFT_FENCING_SLACK_MS, why, sizeof(why)))
+            continue;
+        *reported = true;
+        inv_check_report(check, (int)i, "%s", why);
+    }
+}
+
+const struct inv_def nodes_raft_inv_stale_brokers_fenced = {
+    .name = "ctrl_stale_brokers_fenced",
+    .summary = "the active controller fences a broker silent past broker.session.timeout.ms",
+    .create = nodes_raft_flag_create,
+    .destroy = nodes_raft_state_destroy,
+    .check_event = nodes_raft_fencing_check,
+};
+
+/* ---- raft_partitioned_leader_resigns ---- */
+
+struct nodes_raft_two_leaders {
+    uint64_t since_ns; /* when two controllers started leading at once; 0: not now */
+    bool reported;
+};
+
+static void *nodes_raft_two_leaders_create(struct world *world)
+{
+    return ks_alloc(sizeof(struct nodes_raft_two_leaders));
+}
+
+static void nodes_raft_two_leaders_check(void *state, struct inv_check *check)
+{
+    struct nodes_raft_two_leaders *m = state;
+    struct world *world = inv_check_world(check);
+    uint32_t leaders = 0;
+    int stale = -1;
+    int32_t stale_epoch = INT32_MAX;
+    for (uint32_t i = 0; i < world_node_count(world); i++) {
+        struct raft *raft = nodes_raft_of(world, (int)i);
+        struct raft_status s;
+        if (raft == NULL || (raft_status_get(raft, &s), s.state != RAFT_LEADER))
+            continue;
+        leaders++;
+        if (s.epoch < stale_epoch) {
+            stale_epoch = s.epoch;
+            stale = (int)i;
+        }
+    }
+    uint64_t now = world_now_ns(world);
+    if (leaders < 2) {
+        m->since_ns = 0;
+        return;
+    }
+    if (m->since_ns == 0)
+        m->since_ns = now;
+    if (m->reported || now - m->since_ns <= NODES_RAFT_TWO_LEADERS_NS_MAX)
+        return;
+    m->reported = true;
+    inv_check_report(check, stale, "still leads epoch %d %llums after a newer leader was elected",
+                     stale_epoch, (unsigned long long)((now - m->since_ns) / 1000000u));
+}
+
+const struct inv_def nodes_raft_inv_partitioned_leader_resigns = {
+    .name = "raft_partitioned_leader_resigns",
+    .summary = "a leader cut off from the majority resigns (check-quorum) soon after a new one",
+    .create = nodes_raft_two_leaders_create,
+    .destroy = nodes_raft_state_destroy,
+    .check_event = nodes_raft_two_leaders_check,
+};
+
 /* ---- the scenario module ---- */
 
 static const struct scn_node_kind nodes_raft_kinds[] = {
@@ -241,6 +416,10 @@ static const struct inv_def *const nodes_raft_invariants[] = {
     &nodes_raft_inv_one_leader_per_epoch,
     &nodes_raft_inv_committed_never_lost,
     &nodes_raft_inv_leader_elected,
+    &nodes_raft_inv_images_agree,
+    &nodes_raft_inv_leader_in_isr,
+    &nodes_raft_inv_stale_brokers_fenced,
+    &nodes_raft_inv_partitioned_leader_resigns,
 };
 
 const struct scn_module nodes_raft_scn_module = {
