@@ -44,6 +44,7 @@ struct swarm_result {
     uint32_t violation_count;
     struct inv_violation first;
     char replay_path[SWARM_PATH_BYTES_MAX / 2];
+    uint16_t sm_counts[SMCOV_SLOTS_MAX]; /* the run's transitions, saturating (smcov.h) */
 };
 _Static_assert(sizeof(struct swarm_result) < 4096, "one result fits in PIPE_BUF");
 
@@ -60,6 +61,7 @@ struct swarm_options {
     bool reports;
     bool print_world; /* --print-world: print seed_start's random world and stop */
     uint64_t run_ns;  /* generated worlds' run length, 0: drawn */
+    bool coverage_table; /* --coverage: print the state-machine coverage table */
     struct runner_options run;
 };
 
@@ -95,6 +97,7 @@ struct swarm {
     struct swarm_result *failures;
     uint32_t failure_count;
     uint64_t run_by_scenario[SWARM_SCENARIOS_MAX + 1];
+    struct smcov sm_coverage; /* merged over the finished jobs */
 };
 
 /* ---- Pure parts ------------------------------------------------------------------------ */
@@ -230,6 +233,10 @@ static void swarm_job_run(const struct swarm *s, uint64_t job, struct swarm_resu
         sr->sim_ns = r->sim_ns;
         sr->wall_ms = r->wall_ms;
         sr->violation_count = r->violation_count;
+        for (uint32_t i = 0; i < smcov_slot_count(); i++)
+            sr->sm_counts[i] = r->sm_coverage.counts[i] > UINT16_MAX
+                                   ? UINT16_MAX
+                                   : (uint16_t)r->sm_coverage.counts[i];
         if (r->violation_count > 0)
             sr->first = r->violations[0];
         if (failed)
@@ -404,8 +411,20 @@ static void swarm_failure_line(struct swarm *s, const struct swarm_result *r)
     fflush(s->out);
 }
 
+/* Merge a job's transitions into the swarm's table. */
+static void swarm_coverage_add(struct swarm *s, const struct swarm_result *r)
+{
+    struct smcov *one = ks_alloc(sizeof(*one));
+    smcov_reset(one);
+    for (uint32_t i = 0; i < smcov_slot_count(); i++)
+        one->counts[i] = r->sm_counts[i];
+    smcov_merge(&s->sm_coverage, one);
+    free(one);
+}
+
 static void swarm_record(struct swarm *s, const struct swarm_result *r)
 {
+    swarm_coverage_add(s, r);
     s->done++;
     s->run_by_scenario[r->scenario]++;
     if (r->outcome == SWARM_PASS)
@@ -514,6 +533,14 @@ static void swarm_summary(struct swarm *s, uint64_t wall_ms)
                 failed, seed);
     }
     swarm_summary_invariants(s);
+    fputc('\n', s->out);
+    if (s->o.coverage_table)
+        smcov_table(s->out, &s->sm_coverage);
+    else
+        fprintf(s->out,
+                "state-machine coverage: %u of %u transitions reached (--coverage prints the "
+                "table)\n",
+                smcov_reached(&s->sm_coverage), smcov_slot_count());
 }
 
 static void swarm_json(const struct swarm *s, uint64_t wall_ms)
@@ -530,8 +557,10 @@ static void swarm_json(const struct swarm *s, uint64_t wall_ms)
     } else {
         fputs(",\"first\":null", s->out);
     }
-    fprintf(s->out, ",\"jobs\":%" PRIu32 ",\"wall_ms\":%" PRIu64 ",\"seeds_per_s\":%.2f}\n",
+    fprintf(s->out, ",\"jobs\":%" PRIu32 ",\"wall_ms\":%" PRIu64 ",\"seeds_per_s\":%.2f,",
             s->o.jobs, wall_ms, (double)s->done * 1000.0 / (double)(wall_ms + 1));
+    smcov_json(s->out, &s->sm_coverage);
+    fputs("}\n", s->out);
 }
 
 /* ---- The parent's loop --------------------------------------------------------------------- */
@@ -601,6 +630,7 @@ static int swarm_run(struct swarm *s)
     s->start_ms = swarm_now_ms();
     s->cutoff = UINT64_MAX;
     s->failures = ks_alloc(SWARM_FAILURES_MAX * sizeof(*s->failures));
+    memset(&s->sm_coverage, 0, sizeof(s->sm_coverage)); /* runs: 0 until a job ends */
     signal(SIGPIPE, SIG_IGN);
     for (uint32_t i = 0; i < s->o.jobs; i++) {
         if (!swarm_worker_spawn(s, i)) {
@@ -635,7 +665,7 @@ static int swarm_usage(FILE *err, const char *problem)
     fprintf(err,
             "ksim swarm: %s\nusage: ksim swarm [SCENARIO...] [--seeds N | --time S] [--jobs J] "
             "[--shard I/N] [--out DIR]\n                  [--bug NAME]... [--seed-start S] "
-            "[--first] [--run SECONDS] [--no-reports]\n"
+            "[--first] [--run SECONDS] [--no-reports] [--coverage]\n"
             "       ksim swarm --print-world [--seed-start S] [--run SECONDS]\n",
             problem);
     return RUNNER_EXIT_USAGE;
@@ -715,6 +745,8 @@ static int swarm_args(int argc, char **argv, struct swarm_options *o, FILE *err)
             o->reports = false;
         } else if (strcmp(arg, "--print-world") == 0) {
             o->print_world = true;
+        } else if (strcmp(arg, "--coverage") == 0) {
+            o->coverage_table = true;
         } else if (strncmp(arg, "--", 2) == 0) {
             if (i + 1 >= argc || !swarm_option(o, arg, argv[i + 1])) {
                 fprintf(err, "ksim swarm: bad or missing value for %s\n", arg);

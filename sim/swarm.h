@@ -5,7 +5,7 @@
  *
  *   ksim swarm [SCENARIO...] [--seeds N | --time S] [--jobs J] [--shard I/N]
  *              [--out DIR] [--bug NAME]... [--seed-start S] [--first] [--run SECONDS]
- *              [--no-reports]
+ *              [--no-reports] [--coverage]
  *   ksim swarm --print-world [--seed-start S] [--run SECONDS]   (the random world of S)
  *
  * Jobs: with k scenarios, global job g runs scenario g % k with seed seed_start + g / k
@@ -19,7 +19,9 @@
  * Every failure is saved as OUT/<scenario>-seed<N>.replay (replay.h) with an HTML
  * report beside it (OUT/<scenario>-seed<N>/report.html). A worker that dies (an
  * assertion) is a failure too: its job is saved with outcome crash and the worker is
- * replaced. The last line of output is one JSON object. Exit: 0 no failure, 1 some
+ * replaced. The summary ends with the state-machine coverage merged over every job
+ * (smcov.h; --coverage prints the table, transitions reached and never reached). The
+ * last line of output is one JSON object (with "sm_coverage"). Exit: 0 no failure, 1 some
  * failure, 2 bad usage.
  */
 #ifndef SIM_SWARM_H
