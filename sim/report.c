@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "narrate.h"
+#include "report_live.h"
 
 #define REPORT_WIDTH_PX 1100.0
 #define REPORT_LANE_PX 26.0
@@ -542,9 +543,11 @@ enum ks_err report_write(const char *path, const struct report_input *in)
     report_violation(out, in);
     report_facts(out, in);
     report_invariants(out, in);
+    report_live_phases(out, in->result);
     report_timeline(out, in);
     report_msc(out, in);
     report_narration(out, in);
+    report_live_coverage(out, in->result);
     if (in->scenario_text != NULL) {
         fputs("<h2>Scenario</h2><pre>", out);
         html_text(out, in->scenario_text);
