@@ -816,10 +816,18 @@ static void dispatch_syn(struct world *w, struct world_conn *c)
     msg_send(w, c, 0, msg_new(MSG_SYNACK, KS_OK, NULL, 0));
     env_accept_fn fn = l->fn;
     void *lctx = l->ctx;
+    const struct env_conn_handler *handler = NULL;
+    void *conn_ctx = NULL;
+    uint64_t conn_id = c->id;
     node_callback_begin(w, node);
-    fn(lctx, end_id(c, 1), w->nodes[c->node[0]]->name, &c->handler[1], &c->ctx[1]);
+    fn(lctx, end_id(c, 1), w->nodes[c->node[0]]->name, &handler, &conn_ctx);
     node_callback_end(w, node);
-    KS_ASSERT(c->handler[1] != NULL);
+    KS_ASSERT(handler != NULL);
+    c = conn_lookup(w, conn_id); /* the callback may have closed it */
+    if (c != NULL) {
+        c->handler[1] = handler;
+        c->ctx[1] = conn_ctx;
+    }
 }
 
 /* Deliver a message to a live end of the right incarnation. */
@@ -908,10 +916,13 @@ static void world_msg_fire(void *ctx, uint64_t arg)
         msg_schedule(w, m, node_at(w, to)->ready_at_ns);
         return;
     }
+    uint64_t conn_id = c->id;
     if (g == GATE_RUN)
-        dispatch_to_end(w, c, m);
+        dispatch_to_end(w, c, m); /* the callback may close the connection and free it */
     free(m);
-    conn_maybe_free(w, c);
+    c = conn_lookup(w, conn_id);
+    if (c != NULL)
+        conn_maybe_free(w, c);
 }
 
 static void world_event_drop(void *ctx, uint64_t arg)

@@ -47,7 +47,7 @@ BROKERS = [(1, 'broker-1', 9092, 'rack-a'), (2, 'broker-2', 9093, None)]
 PARTITIONS = [(0, 0, 1, [1, 2], [1, 2], []), (0, 1, 2, [2, 1], [2], [1])]
 TOPIC_ROWS = [(0, 'orders', False, PARTITIONS), (3, 'missing', False, [])]
 CLUSTER_ID, CONTROLLER_ID, THROTTLE_MS = 'ks-cluster', 2, 7
-API_KEYS = [(3, 0, 12), (18, 0, 3)]
+API_KEYS = [(3, 0, 12), (18, 0, 3), (19, 0, 7), (20, 0, 6), (62, 0, 4), (63, 0, 1)]
 
 def metadata_request(v, topics):
     return MetadataRequest[v](topics) if v < 4 else MetadataRequest[v](topics, False)
