@@ -573,6 +573,13 @@ static bool plog_should_roll(const struct plog *log, uint32_t size, int64_t max_
 /* Record i must have offset delta i; a compacted topic needs keys. */
 static enum ks_err plog_validate_records(const struct plog *log, const struct rb_batch *batch)
 {
+    /* rb_decode let through only deltas that strictly increase from 0 up to at most
+     * lastOffsetDelta, one a record: with lastOffsetDelta + 1 records they are exactly
+     * 0, 1, 2..., so without keys to check the count decides, as the walk would. */
+    if ((log->config.cleanup_policy & PLOG_CLEANUP_COMPACT) == 0)
+        return batch->header.records_count == (int64_t)batch->header.last_offset_delta + 1
+                   ? KS_OK
+                   : KS_ERR_CORRUPT_MESSAGE;
     struct rb_iter it;
     struct rb_record r;
     rb_iter_init(&it, batch);
