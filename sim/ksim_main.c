@@ -60,9 +60,12 @@ static int bugs_list(void)
     uint32_t count = 0;
     const struct ks_bug_info *table = ks_bug_table(&count);
     KS_ASSERT(count == KS_BUG_COUNT);
-    for (uint32_t i = 0; i < count; i++)
-        printf("%s\t%s\tscenarios/%s\t%s\n", table[i].name, table[i].invariant, table[i].scenario,
-               table[i].summary);
+    for (uint32_t i = 0; i < count; i++) {
+        /* a switch is caught in a scenario (scenarios/NAME.scn) or in a test (a path) */
+        bool in_scenario = strchr(table[i].scenario, '/') == NULL;
+        printf("%s\t%s\t%s%s\t%s\n", table[i].name, table[i].invariant,
+               in_scenario ? "scenarios/" : "", table[i].scenario, table[i].summary);
+    }
     return RUNNER_EXIT_OK;
 }
 
