@@ -20,14 +20,6 @@ static bool version_valid(int16_t version)
     return version >= API_ALTER_PARTITION_VERSION_MIN && version <= API_ALTER_PARTITION_VERSION_MAX;
 }
 
-/* Allocates count zeroed elements (at least one byte, so never NULL). */
-static void *alter_partition_alloc(int32_t count, size_t element_size)
-{
-    KS_ASSERT(count >= 0);
-    KS_ASSERT((uint32_t)count <= WIRE_ARRAY_COUNT_MAX);
-    return ks_alloc((size_t)count * element_size);
-}
-
 /* A compact array count bounded by the input and by max (beyond: KS_ERR_TOO_MANY). */
 static int32_t alter_partition_count_read(struct wire_reader *r, uint32_t size_min, uint32_t max)
 {
@@ -67,7 +59,7 @@ static void new_isr_decode(struct wire_reader *r, int16_t version,
     int32_t n = alter_partition_count_read(
         r, epochs ? ALTER_PARTITION_BROKER_STATE_SIZE : ALTER_PARTITION_BROKER_ID_SIZE,
         API_ALTER_PARTITION_ISR_MAX);
-    p->new_isr = alter_partition_alloc(n, sizeof(*p->new_isr));
+    p->new_isr = wire_array_alloc(n, sizeof(*p->new_isr));
     p->new_isr_count = (uint32_t)n;
     for (int32_t i = 0; i < n; i++) {
         p->new_isr[i].broker_id = wire_read_int32(r);
@@ -94,7 +86,7 @@ static void request_topic_decode(struct wire_reader *r, int16_t version,
     topic_key_read(r, version, &t->topic_name, &t->topic_id);
     int32_t n = alter_partition_count_read(r, ALTER_PARTITION_PARTITION_SIZE_MIN,
                                            API_ALTER_PARTITION_PARTITIONS_MAX);
-    t->partitions = alter_partition_alloc(n, sizeof(*t->partitions));
+    t->partitions = wire_array_alloc(n, sizeof(*t->partitions));
     t->partition_count = (uint32_t)n;
     for (int32_t i = 0; i < n && r->err == KS_OK; i++)
         request_partition_decode(r, version, &t->partitions[i]);
@@ -115,7 +107,7 @@ enum ks_err api_alter_partition_request_decode(int16_t version, const uint8_t *b
     out->broker_epoch = wire_read_int64(&r);
     int32_t n = alter_partition_count_read(&r, ALTER_PARTITION_TOPIC_SIZE_MIN,
                                            API_ALTER_PARTITION_TOPICS_MAX);
-    out->topics = alter_partition_alloc(n, sizeof(*out->topics));
+    out->topics = wire_array_alloc(n, sizeof(*out->topics));
     out->topic_count = (uint32_t)n;
     for (int32_t i = 0; i < n && r.err == KS_OK; i++)
         request_topic_decode(&r, version, &out->topics[i]);
@@ -209,7 +201,7 @@ static void response_partition_decode(struct wire_reader *r, int16_t version,
     p->leader_epoch = wire_read_int32(r);
     int32_t n =
         alter_partition_count_read(r, ALTER_PARTITION_BROKER_ID_SIZE, API_ALTER_PARTITION_ISR_MAX);
-    p->isr = alter_partition_alloc(n, sizeof(*p->isr));
+    p->isr = wire_array_alloc(n, sizeof(*p->isr));
     p->isr_count = (uint32_t)n;
     for (int32_t i = 0; i < n; i++)
         p->isr[i] = wire_read_int32(r);
@@ -224,7 +216,7 @@ static void response_topic_decode(struct wire_reader *r, int16_t version,
     topic_key_read(r, version, &t->topic_name, &t->topic_id);
     int32_t n = alter_partition_count_read(r, ALTER_PARTITION_PARTITION_RESPONSE_SIZE_MIN,
                                            API_ALTER_PARTITION_PARTITIONS_MAX);
-    t->partitions = alter_partition_alloc(n, sizeof(*t->partitions));
+    t->partitions = wire_array_alloc(n, sizeof(*t->partitions));
     t->partition_count = (uint32_t)n;
     for (int32_t i = 0; i < n && r->err == KS_OK; i++)
         response_partition_decode(r, version, &t->partitions[i]);
@@ -244,7 +236,7 @@ enum ks_err api_alter_partition_response_decode(int16_t version, const uint8_t *
     out->error_code = wire_read_int16(&r);
     int32_t n = alter_partition_count_read(&r, ALTER_PARTITION_TOPIC_SIZE_MIN,
                                            API_ALTER_PARTITION_TOPICS_MAX);
-    out->topics = alter_partition_alloc(n, sizeof(*out->topics));
+    out->topics = wire_array_alloc(n, sizeof(*out->topics));
     out->topic_count = (uint32_t)n;
     for (int32_t i = 0; i < n && r.err == KS_OK; i++)
         response_topic_decode(&r, version, &out->topics[i]);

@@ -49,26 +49,6 @@ static bool version_valid(int16_t version)
     return version >= API_FETCH_VERSION_MIN && version <= API_FETCH_VERSION_MAX;
 }
 
-/* Allocates count zeroed elements (at least one byte, so never NULL). */
-static void *fetch_alloc(int32_t count, size_t element_size)
-{
-    KS_ASSERT(count >= 0);
-    KS_ASSERT((uint32_t)count <= WIRE_ARRAY_COUNT_MAX);
-    return ks_alloc((size_t)count * element_size);
-}
-
-/* An array count bounded by the input and by max (beyond it: KS_ERR_TOO_MANY). */
-static int32_t fetch_count_read(struct wire_reader *r, bool flexible, uint32_t size_min,
-                                uint32_t max)
-{
-    int32_t count = wire_read_flex_array_count(r, flexible, size_min);
-    if (count > 0 && (uint32_t)count > max) {
-        wire_reader_fail(r, KS_ERR_TOO_MANY);
-        return 0;
-    }
-    return count;
-}
-
 static struct wire_bytes fetch_read_records(struct wire_reader *r, bool flexible)
 {
     return flexible ? wire_read_compact_nullable_bytes(r) : wire_read_nullable_bytes(r);
@@ -182,8 +162,8 @@ static void request_topic_decode(struct wire_reader *r, int16_t version,
     bool flexible = version_flexible(version);
     topic_key_read(r, version, &t->topic, &t->topic_id);
     int32_t n =
-        fetch_count_read(r, flexible, FETCH_REQUEST_PARTITION_SIZE_MIN, limits->partitions_max);
-    t->partitions = fetch_alloc(n, sizeof(*t->partitions));
+        wire_read_flex_array_count_max(r, flexible, FETCH_REQUEST_PARTITION_SIZE_MIN, limits->partitions_max);
+    t->partitions = wire_array_alloc(n, sizeof(*t->partitions));
     t->partition_count = (uint32_t)n;
     for (int32_t i = 0; i < n && r->err == KS_OK; i++)
         request_partition_decode(r, version, &t->partitions[i]);
@@ -196,8 +176,8 @@ static void request_forgotten_decode(struct wire_reader *r, int16_t version,
 {
     bool flexible = version_flexible(version);
     topic_key_read(r, version, &t->topic, &t->topic_id);
-    int32_t n = fetch_count_read(r, flexible, FETCH_PARTITION_ID_SIZE, API_FETCH_PARTITIONS_MAX);
-    t->partitions = fetch_alloc(n, sizeof(*t->partitions));
+    int32_t n = wire_read_flex_array_count_max(r, flexible, FETCH_PARTITION_ID_SIZE, API_FETCH_PARTITIONS_MAX);
+    t->partitions = wire_array_alloc(n, sizeof(*t->partitions));
     t->partition_count = (uint32_t)n;
     for (int32_t i = 0; i < n; i++)
         t->partitions[i] = wire_read_int32(r);
@@ -242,14 +222,14 @@ static void request_decode_body(struct wire_reader *r, int16_t version,
         out->session_id = wire_read_int32(r);
         out->session_epoch = wire_read_int32(r);
     }
-    int32_t n = fetch_count_read(r, flexible, FETCH_TOPIC_SIZE_MIN, limits->topics_max);
-    out->topics = fetch_alloc(n, sizeof(*out->topics));
+    int32_t n = wire_read_flex_array_count_max(r, flexible, FETCH_TOPIC_SIZE_MIN, limits->topics_max);
+    out->topics = wire_array_alloc(n, sizeof(*out->topics));
     out->topic_count = (uint32_t)n;
     for (int32_t i = 0; i < n && r->err == KS_OK; i++)
         request_topic_decode(r, version, limits, &out->topics[i]);
     if (version >= 7) {
-        n = fetch_count_read(r, flexible, FETCH_FORGOTTEN_SIZE_MIN, API_FETCH_TOPICS_MAX);
-        out->forgotten_topics = fetch_alloc(n, sizeof(*out->forgotten_topics));
+        n = wire_read_flex_array_count_max(r, flexible, FETCH_FORGOTTEN_SIZE_MIN, API_FETCH_TOPICS_MAX);
+        out->forgotten_topics = wire_array_alloc(n, sizeof(*out->forgotten_topics));
         out->forgotten_topic_count = (uint32_t)n;
         for (int32_t i = 0; i < n && r->err == KS_OK; i++)
             request_forgotten_decode(r, version, &out->forgotten_topics[i]);
@@ -441,7 +421,7 @@ static void response_aborted_decode(struct wire_reader *r, bool flexible,
     p->aborted_transaction_count = r->err == KS_OK ? n : -1;
     if (p->aborted_transaction_count <= 0)
         return;
-    p->aborted_transactions = fetch_alloc(n, sizeof(*p->aborted_transactions));
+    p->aborted_transactions = wire_array_alloc(n, sizeof(*p->aborted_transactions));
     for (int32_t i = 0; i < n; i++) {
         p->aborted_transactions[i].producer_id = wire_read_int64(r);
         p->aborted_transactions[i].first_offset = wire_read_int64(r);
@@ -475,8 +455,8 @@ static void response_topic_decode(struct wire_reader *r, int16_t version,
     bool flexible = version_flexible(version);
     topic_key_read(r, version, &t->topic, &t->topic_id);
     int32_t n =
-        fetch_count_read(r, flexible, FETCH_RESPONSE_PARTITION_SIZE_MIN, limits->partitions_max);
-    t->partitions = fetch_alloc(n, sizeof(*t->partitions));
+        wire_read_flex_array_count_max(r, flexible, FETCH_RESPONSE_PARTITION_SIZE_MIN, limits->partitions_max);
+    t->partitions = wire_array_alloc(n, sizeof(*t->partitions));
     t->partition_count = (uint32_t)n;
     for (int32_t i = 0; i < n && r->err == KS_OK; i++)
         response_partition_decode(r, version, &t->partitions[i]);
@@ -489,9 +469,9 @@ static void response_node_endpoints_decode(struct wire_reader *f,
                                            struct api_fetch_multi_response *out)
 {
     int32_t n =
-        fetch_count_read(f, true, FETCH_NODE_ENDPOINT_SIZE_MIN, API_FETCH_NODE_ENDPOINTS_MAX);
+        wire_read_flex_array_count_max(f, true, FETCH_NODE_ENDPOINT_SIZE_MIN, API_FETCH_NODE_ENDPOINTS_MAX);
     free(out->node_endpoints); /* tags ascend strictly, so this is the first */
-    out->node_endpoints = fetch_alloc(n, sizeof(*out->node_endpoints));
+    out->node_endpoints = wire_array_alloc(n, sizeof(*out->node_endpoints));
     out->node_endpoint_count = (uint32_t)n;
     for (int32_t i = 0; i < n && f->err == KS_OK; i++) {
         struct api_fetch_node_endpoint *e = &out->node_endpoints[i];
@@ -528,8 +508,8 @@ static void response_decode_body(struct wire_reader *r, int16_t version,
         out->error_code = wire_read_int16(r);
         out->session_id = wire_read_int32(r);
     }
-    int32_t n = fetch_count_read(r, flexible, FETCH_TOPIC_SIZE_MIN, limits->topics_max);
-    out->topics = fetch_alloc(n, sizeof(*out->topics));
+    int32_t n = wire_read_flex_array_count_max(r, flexible, FETCH_TOPIC_SIZE_MIN, limits->topics_max);
+    out->topics = wire_array_alloc(n, sizeof(*out->topics));
     out->topic_count = (uint32_t)n;
     for (int32_t i = 0; i < n && r->err == KS_OK; i++)
         response_topic_decode(r, version, limits, &out->topics[i]);

@@ -28,14 +28,6 @@ static bool version_known(int16_t version)
            version <= API_FIND_COORDINATOR_VERSION_MAX;
 }
 
-/* Allocates count zeroed elements (at least one byte, so never NULL). */
-static void *find_coordinator_alloc(int32_t count, size_t element_size)
-{
-    KS_ASSERT(count >= 0);
-    KS_ASSERT((uint32_t)count <= WIRE_ARRAY_COUNT_MAX);
-    return ks_alloc((size_t)count * element_size);
-}
-
 /* ---- request ---- */
 
 enum ks_err api_find_coordinator_request_decode(int16_t version, const uint8_t *body,
@@ -49,7 +41,7 @@ enum ks_err api_find_coordinator_request_decode(int16_t version, const uint8_t *
         return KS_ERR_UNSUPPORTED_VERSION;
     wire_reader_init(&r, body, size_bytes);
     if (!version_batched(version)) {
-        out->keys = find_coordinator_alloc(1, sizeof(*out->keys));
+        out->keys = wire_array_alloc(1, sizeof(*out->keys));
         out->key_count = 1;
         out->keys[0] = wire_read_flex_string(&r, flexible); /* Key v0-3 */
     }
@@ -57,7 +49,7 @@ enum ks_err api_find_coordinator_request_decode(int16_t version, const uint8_t *
         out->key_type = wire_read_int8(&r); /* KeyType v1+ */
     if (version_batched(version)) {
         int32_t n = wire_read_compact_array_count(&r, FIND_COORDINATOR_KEY_SIZE_MIN);
-        out->keys = find_coordinator_alloc(n, sizeof(*out->keys));
+        out->keys = wire_array_alloc(n, sizeof(*out->keys));
         out->key_count = (uint32_t)n;
         for (int32_t i = 0; i < n; i++)
             out->keys[i] = wire_read_compact_string(&r); /* CoordinatorKeys v4+ */
@@ -140,12 +132,12 @@ enum ks_err api_find_coordinator_response_decode(int16_t version, const uint8_t 
     if (version >= 1)
         out->throttle_time_ms = wire_read_int32(&r); /* ThrottleTimeMs v1+ */
     if (!version_batched(version)) {
-        out->coordinators = find_coordinator_alloc(1, sizeof(*out->coordinators));
+        out->coordinators = wire_array_alloc(1, sizeof(*out->coordinators));
         out->coordinator_count = 1;
         response_decode_single(&r, version, &out->coordinators[0]);
     } else {
         int32_t n = wire_read_compact_array_count(&r, FIND_COORDINATOR_COORDINATOR_SIZE_MIN);
-        out->coordinators = find_coordinator_alloc(n, sizeof(*out->coordinators));
+        out->coordinators = wire_array_alloc(n, sizeof(*out->coordinators));
         out->coordinator_count = (uint32_t)n;
         for (int32_t i = 0; i < n && r.err == KS_OK; i++)
             coordinator_decode(&r, &out->coordinators[i]); /* Coordinators v4+ */

@@ -23,26 +23,6 @@ static bool version_valid(int16_t version)
     return version >= API_LIST_OFFSETS_VERSION_MIN && version <= API_LIST_OFFSETS_VERSION_MAX;
 }
 
-/* Allocates count zeroed elements (at least one byte, so never NULL). */
-static void *list_offsets_alloc(int32_t count, size_t element_size)
-{
-    KS_ASSERT(count >= 0);
-    KS_ASSERT((uint32_t)count <= WIRE_ARRAY_COUNT_MAX);
-    return ks_alloc((size_t)count * element_size);
-}
-
-/* An array count bounded by the input and by max (beyond it: KS_ERR_TOO_MANY). */
-static int32_t list_offsets_count_read(struct wire_reader *r, bool flexible, uint32_t size_min,
-                                       uint32_t max)
-{
-    int32_t count = wire_read_flex_array_count(r, flexible, size_min);
-    if (count > 0 && (uint32_t)count > max) {
-        wire_reader_fail(r, KS_ERR_TOO_MANY);
-        return 0;
-    }
-    return count;
-}
-
 void api_list_offsets_request_init(struct api_list_offsets_request *request)
 {
     memset(request, 0, sizeof(*request));
@@ -56,9 +36,9 @@ static void request_topic_decode(struct wire_reader *r, int16_t version,
 {
     bool flexible = version_flexible(version);
     t->name = wire_read_flex_string(r, flexible);
-    int32_t n = list_offsets_count_read(r, flexible, LIST_OFFSETS_PARTITION_SIZE_MIN,
+    int32_t n = wire_read_flex_array_count_max(r, flexible, LIST_OFFSETS_PARTITION_SIZE_MIN,
                                         API_LIST_OFFSETS_PARTITIONS_MAX);
-    t->partitions = list_offsets_alloc(n, sizeof(*t->partitions));
+    t->partitions = wire_array_alloc(n, sizeof(*t->partitions));
     t->partition_count = (uint32_t)n;
     for (int32_t i = 0; i < n; i++) {
         struct api_list_offsets_partition *p = &t->partitions[i];
@@ -85,9 +65,9 @@ enum ks_err api_list_offsets_request_decode(int16_t version, const uint8_t *body
     out->replica_id = wire_read_int32(&r);
     if (version >= 2)
         out->isolation_level = wire_read_int8(&r);
-    int32_t n = list_offsets_count_read(&r, flexible, LIST_OFFSETS_TOPIC_SIZE_MIN,
+    int32_t n = wire_read_flex_array_count_max(&r, flexible, LIST_OFFSETS_TOPIC_SIZE_MIN,
                                         API_LIST_OFFSETS_TOPICS_MAX);
-    out->topics = list_offsets_alloc(n, sizeof(*out->topics));
+    out->topics = wire_array_alloc(n, sizeof(*out->topics));
     out->topic_count = (uint32_t)n;
     for (int32_t i = 0; i < n && r.err == KS_OK; i++)
         request_topic_decode(&r, version, &out->topics[i]);
@@ -171,9 +151,9 @@ static void response_topic_decode(struct wire_reader *r, int16_t version,
 {
     bool flexible = version_flexible(version);
     t->name = wire_read_flex_string(r, flexible);
-    int32_t n = list_offsets_count_read(r, flexible, LIST_OFFSETS_PARTITION_RESPONSE_SIZE_MIN,
+    int32_t n = wire_read_flex_array_count_max(r, flexible, LIST_OFFSETS_PARTITION_RESPONSE_SIZE_MIN,
                                         API_LIST_OFFSETS_PARTITIONS_MAX);
-    t->partitions = list_offsets_alloc(n, sizeof(*t->partitions));
+    t->partitions = wire_array_alloc(n, sizeof(*t->partitions));
     t->partition_count = (uint32_t)n;
     for (int32_t i = 0; i < n; i++) {
         struct api_list_offsets_partition_response *p = &t->partitions[i];
@@ -201,9 +181,9 @@ enum ks_err api_list_offsets_response_decode(int16_t version, const uint8_t *bod
     wire_reader_init(&r, body, size_bytes);
     if (version >= 2)
         out->throttle_time_ms = wire_read_int32(&r);
-    int32_t n = list_offsets_count_read(&r, flexible, LIST_OFFSETS_TOPIC_SIZE_MIN,
+    int32_t n = wire_read_flex_array_count_max(&r, flexible, LIST_OFFSETS_TOPIC_SIZE_MIN,
                                         API_LIST_OFFSETS_TOPICS_MAX);
-    out->topics = list_offsets_alloc(n, sizeof(*out->topics));
+    out->topics = wire_array_alloc(n, sizeof(*out->topics));
     out->topic_count = (uint32_t)n;
     for (int32_t i = 0; i < n && r.err == KS_OK; i++)
         response_topic_decode(&r, version, &out->topics[i]);

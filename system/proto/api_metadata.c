@@ -21,14 +21,6 @@ static bool version_flexible(int16_t version)
     return version >= API_METADATA_FLEXIBLE_VERSION_FIRST;
 }
 
-/* Allocates count zeroed elements (at least one byte, so never NULL). */
-static void *metadata_alloc(int32_t count, size_t element_size)
-{
-    KS_ASSERT(count >= 0);
-    KS_ASSERT((uint32_t)count <= WIRE_ARRAY_COUNT_MAX);
-    return ks_alloc((size_t)count * element_size);
-}
-
 /* ---- request ---- */
 
 static void request_topic_decode(struct wire_reader *r, int16_t version,
@@ -62,7 +54,7 @@ enum ks_err api_metadata_request_decode(int16_t version, const uint8_t *body, ui
             : wire_read_flex_nullable_array_count(&r, flexible, METADATA_REQUEST_TOPIC_SIZE_MIN);
     out->topic_count = count;
     if (count > 0) {
-        out->topics = metadata_alloc(count, sizeof(*out->topics));
+        out->topics = wire_array_alloc(count, sizeof(*out->topics));
         for (int32_t i = 0; i < count && r.err == KS_OK; i++)
             request_topic_decode(&r, version, &out->topics[i]);
     }
@@ -149,7 +141,7 @@ void api_metadata_request_free(struct api_metadata_request *request)
 static void nodes_decode(struct wire_reader *r, bool flexible, uint32_t *count, int32_t **nodes)
 {
     int32_t n = wire_read_flex_array_count(r, flexible, METADATA_NODE_SIZE);
-    *nodes = metadata_alloc(n, sizeof(**nodes));
+    *nodes = wire_array_alloc(n, sizeof(**nodes));
     *count = (uint32_t)n;
     for (int32_t i = 0; i < n; i++)
         (*nodes)[i] = wire_read_int32(r);
@@ -192,7 +184,7 @@ static void topic_decode(struct wire_reader *r, int16_t version, struct api_meta
         t->topic_id = wire_read_uuid(r);
     t->is_internal = version >= 1 ? wire_read_bool(r) : false;
     int32_t n = wire_read_flex_array_count(r, flexible, METADATA_PARTITION_SIZE_MIN);
-    t->partitions = metadata_alloc(n, sizeof(*t->partitions));
+    t->partitions = wire_array_alloc(n, sizeof(*t->partitions));
     t->partition_count = (uint32_t)n;
     for (int32_t i = 0; i < n && r->err == KS_OK; i++)
         partition_decode(r, version, &t->partitions[i]);
@@ -208,7 +200,7 @@ static void response_decode_body(struct wire_reader *r, int16_t version,
     bool flexible = version_flexible(version);
     out->throttle_time_ms = version >= 3 ? wire_read_int32(r) : 0;
     int32_t n = wire_read_flex_array_count(r, flexible, METADATA_BROKER_SIZE_MIN);
-    out->brokers = metadata_alloc(n, sizeof(*out->brokers));
+    out->brokers = wire_array_alloc(n, sizeof(*out->brokers));
     out->broker_count = (uint32_t)n;
     for (int32_t i = 0; i < n && r->err == KS_OK; i++)
         broker_decode(r, version, &out->brokers[i]);
@@ -216,7 +208,7 @@ static void response_decode_body(struct wire_reader *r, int16_t version,
         version >= 2 ? wire_read_flex_nullable_string(r, flexible) : wire_string_null();
     out->controller_id = version >= 1 ? wire_read_int32(r) : -1;
     n = wire_read_flex_array_count(r, flexible, METADATA_TOPIC_SIZE_MIN);
-    out->topics = metadata_alloc(n, sizeof(*out->topics));
+    out->topics = wire_array_alloc(n, sizeof(*out->topics));
     out->topic_count = (uint32_t)n;
     for (int32_t i = 0; i < n && r->err == KS_OK; i++)
         topic_decode(r, version, &out->topics[i]);

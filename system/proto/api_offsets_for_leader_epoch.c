@@ -24,26 +24,6 @@ static bool version_valid(int16_t version)
            version <= API_OFFSETS_FOR_LEADER_EPOCH_VERSION_MAX;
 }
 
-/* Allocates count zeroed elements (at least one byte, so never NULL). */
-static void *ofle_alloc(int32_t count, size_t element_size)
-{
-    KS_ASSERT(count >= 0);
-    KS_ASSERT((uint32_t)count <= WIRE_ARRAY_COUNT_MAX);
-    return ks_alloc((size_t)count * element_size);
-}
-
-/* An array count bounded by the input and by max (beyond it: KS_ERR_TOO_MANY). */
-static int32_t ofle_count_read(struct wire_reader *r, bool flexible, uint32_t size_min,
-                               uint32_t max)
-{
-    int32_t count = wire_read_flex_array_count(r, flexible, size_min);
-    if (count > 0 && (uint32_t)count > max) {
-        wire_reader_fail(r, KS_ERR_TOO_MANY);
-        return 0;
-    }
-    return count;
-}
-
 /* ---- request ---- */
 
 static void request_topic_decode(struct wire_reader *r, int16_t version,
@@ -51,9 +31,9 @@ static void request_topic_decode(struct wire_reader *r, int16_t version,
 {
     bool flexible = version_flexible(version);
     t->topic = wire_read_flex_string(r, flexible);
-    int32_t n = ofle_count_read(r, flexible, OFLE_PARTITION_SIZE_MIN,
+    int32_t n = wire_read_flex_array_count_max(r, flexible, OFLE_PARTITION_SIZE_MIN,
                                 API_OFFSETS_FOR_LEADER_EPOCH_PARTITIONS_MAX);
-    t->partitions = ofle_alloc(n, sizeof(*t->partitions));
+    t->partitions = wire_array_alloc(n, sizeof(*t->partitions));
     t->partition_count = (uint32_t)n;
     for (int32_t i = 0; i < n; i++) {
         struct api_offsets_for_leader_epoch_partition *p = &t->partitions[i];
@@ -82,8 +62,8 @@ api_offsets_for_leader_epoch_request_decode(int16_t version, const uint8_t *body
     if (version >= 3)
         out->replica_id = wire_read_int32(&r);
     int32_t n =
-        ofle_count_read(&r, flexible, OFLE_TOPIC_SIZE_MIN, API_OFFSETS_FOR_LEADER_EPOCH_TOPICS_MAX);
-    out->topics = ofle_alloc(n, sizeof(*out->topics));
+        wire_read_flex_array_count_max(&r, flexible, OFLE_TOPIC_SIZE_MIN, API_OFFSETS_FOR_LEADER_EPOCH_TOPICS_MAX);
+    out->topics = wire_array_alloc(n, sizeof(*out->topics));
     out->topic_count = (uint32_t)n;
     for (int32_t i = 0; i < n && r.err == KS_OK; i++)
         request_topic_decode(&r, version, &out->topics[i]);
@@ -141,9 +121,9 @@ static void response_topic_decode(struct wire_reader *r, int16_t version,
 {
     bool flexible = version_flexible(version);
     t->topic = wire_read_flex_string(r, flexible);
-    int32_t n = ofle_count_read(r, flexible, OFLE_END_OFFSET_SIZE_MIN,
+    int32_t n = wire_read_flex_array_count_max(r, flexible, OFLE_END_OFFSET_SIZE_MIN,
                                 API_OFFSETS_FOR_LEADER_EPOCH_PARTITIONS_MAX);
-    t->partitions = ofle_alloc(n, sizeof(*t->partitions));
+    t->partitions = wire_array_alloc(n, sizeof(*t->partitions));
     t->partition_count = (uint32_t)n;
     for (int32_t i = 0; i < n; i++) {
         struct api_offsets_for_leader_epoch_end_offset *p = &t->partitions[i];
@@ -172,8 +152,8 @@ api_offsets_for_leader_epoch_response_decode(int16_t version, const uint8_t *bod
     if (version >= 2)
         out->throttle_time_ms = wire_read_int32(&r);
     int32_t n =
-        ofle_count_read(&r, flexible, OFLE_TOPIC_SIZE_MIN, API_OFFSETS_FOR_LEADER_EPOCH_TOPICS_MAX);
-    out->topics = ofle_alloc(n, sizeof(*out->topics));
+        wire_read_flex_array_count_max(&r, flexible, OFLE_TOPIC_SIZE_MIN, API_OFFSETS_FOR_LEADER_EPOCH_TOPICS_MAX);
+    out->topics = wire_array_alloc(n, sizeof(*out->topics));
     out->topic_count = (uint32_t)n;
     for (int32_t i = 0; i < n && r.err == KS_OK; i++)
         response_topic_decode(&r, version, &out->topics[i]);

@@ -30,26 +30,6 @@ static bool version_valid(int16_t version)
     return version >= API_PRODUCE_VERSION_MIN && version <= API_PRODUCE_VERSION_MAX;
 }
 
-/* Allocates count zeroed elements (at least one byte, so never NULL). */
-static void *produce_alloc(int32_t count, size_t element_size)
-{
-    KS_ASSERT(count >= 0);
-    KS_ASSERT((uint32_t)count <= WIRE_ARRAY_COUNT_MAX);
-    return ks_alloc((size_t)count * element_size);
-}
-
-/* An array count bounded by the input and by max (beyond it: KS_ERR_TOO_MANY). */
-static int32_t produce_count_read(struct wire_reader *r, bool flexible, uint32_t size_min,
-                                  uint32_t max)
-{
-    int32_t count = wire_read_flex_array_count(r, flexible, size_min);
-    if (count > 0 && (uint32_t)count > max) {
-        wire_reader_fail(r, KS_ERR_TOO_MANY);
-        return 0;
-    }
-    return count;
-}
-
 void api_produce_request_init(struct api_produce_request *request)
 {
     memset(request, 0, sizeof(*request));
@@ -77,8 +57,8 @@ static void request_topic_decode(struct wire_reader *r, bool flexible, struct ap
 {
     t->name = wire_read_flex_string(r, flexible);
     int32_t n =
-        produce_count_read(r, flexible, PRODUCE_PARTITION_SIZE_MIN, API_PRODUCE_PARTITIONS_MAX);
-    t->partitions = produce_alloc(n, sizeof(*t->partitions));
+        wire_read_flex_array_count_max(r, flexible, PRODUCE_PARTITION_SIZE_MIN, API_PRODUCE_PARTITIONS_MAX);
+    t->partitions = wire_array_alloc(n, sizeof(*t->partitions));
     t->partition_count = (uint32_t)n;
     for (int32_t i = 0; i < n && r->err == KS_OK; i++) {
         struct api_produce_partition *p = &t->partitions[i];
@@ -103,8 +83,8 @@ enum ks_err api_produce_request_decode(int16_t version, const uint8_t *body, uin
     out->transactional_id = wire_read_flex_nullable_string(&r, flexible);
     out->acks = wire_read_int16(&r);
     out->timeout_ms = wire_read_int32(&r);
-    int32_t n = produce_count_read(&r, flexible, PRODUCE_TOPIC_SIZE_MIN, API_PRODUCE_TOPICS_MAX);
-    out->topics = produce_alloc(n, sizeof(*out->topics));
+    int32_t n = wire_read_flex_array_count_max(&r, flexible, PRODUCE_TOPIC_SIZE_MIN, API_PRODUCE_TOPICS_MAX);
+    out->topics = wire_array_alloc(n, sizeof(*out->topics));
     out->topic_count = (uint32_t)n;
     for (int32_t i = 0; i < n && r.err == KS_OK; i++)
         request_topic_decode(&r, flexible, &out->topics[i]);
@@ -183,9 +163,9 @@ static void partition_tags_decode(struct wire_reader *r, int16_t version,
 static void record_errors_decode(struct wire_reader *r, bool flexible,
                                  struct api_produce_partition_response *p)
 {
-    int32_t n = produce_count_read(r, flexible, PRODUCE_RECORD_ERROR_SIZE_MIN,
+    int32_t n = wire_read_flex_array_count_max(r, flexible, PRODUCE_RECORD_ERROR_SIZE_MIN,
                                    API_PRODUCE_RECORD_ERRORS_MAX);
-    p->record_errors = produce_alloc(n, sizeof(*p->record_errors));
+    p->record_errors = wire_array_alloc(n, sizeof(*p->record_errors));
     p->record_error_count = (uint32_t)n;
     for (int32_t i = 0; i < n; i++) {
         p->record_errors[i].batch_index = wire_read_int32(r);
@@ -219,9 +199,9 @@ static void topic_response_decode(struct wire_reader *r, int16_t version,
 {
     bool flexible = version_flexible(version);
     t->name = wire_read_flex_string(r, flexible);
-    int32_t n = produce_count_read(r, flexible, PRODUCE_PARTITION_RESPONSE_SIZE_MIN,
+    int32_t n = wire_read_flex_array_count_max(r, flexible, PRODUCE_PARTITION_RESPONSE_SIZE_MIN,
                                    API_PRODUCE_PARTITIONS_MAX);
-    t->partitions = produce_alloc(n, sizeof(*t->partitions));
+    t->partitions = wire_array_alloc(n, sizeof(*t->partitions));
     t->partition_count = (uint32_t)n;
     for (int32_t i = 0; i < n && r->err == KS_OK; i++)
         partition_response_decode(r, version, &t->partitions[i]);
@@ -233,9 +213,9 @@ static void topic_response_decode(struct wire_reader *r, int16_t version,
 static void node_endpoints_decode(struct wire_reader *f, struct api_produce_response *out)
 {
     int32_t n =
-        produce_count_read(f, true, PRODUCE_NODE_ENDPOINT_SIZE_MIN, API_PRODUCE_NODE_ENDPOINTS_MAX);
+        wire_read_flex_array_count_max(f, true, PRODUCE_NODE_ENDPOINT_SIZE_MIN, API_PRODUCE_NODE_ENDPOINTS_MAX);
     free(out->node_endpoints); /* tags ascend strictly, so this is the first */
-    out->node_endpoints = produce_alloc(n, sizeof(*out->node_endpoints));
+    out->node_endpoints = wire_array_alloc(n, sizeof(*out->node_endpoints));
     out->node_endpoint_count = (uint32_t)n;
     for (int32_t i = 0; i < n && f->err == KS_OK; i++) {
         struct api_produce_node_endpoint *e = &out->node_endpoints[i];
@@ -271,8 +251,8 @@ enum ks_err api_produce_response_decode(int16_t version, const uint8_t *body, ui
     if (!version_valid(version))
         return KS_ERR_UNSUPPORTED_VERSION;
     wire_reader_init(&r, body, size_bytes);
-    int32_t n = produce_count_read(&r, flexible, PRODUCE_TOPIC_SIZE_MIN, API_PRODUCE_TOPICS_MAX);
-    out->topics = produce_alloc(n, sizeof(*out->topics));
+    int32_t n = wire_read_flex_array_count_max(&r, flexible, PRODUCE_TOPIC_SIZE_MIN, API_PRODUCE_TOPICS_MAX);
+    out->topics = wire_array_alloc(n, sizeof(*out->topics));
     out->topic_count = (uint32_t)n;
     for (int32_t i = 0; i < n && r.err == KS_OK; i++)
         topic_response_decode(&r, version, &out->topics[i]);

@@ -752,3 +752,21 @@ void wire_write_patch_int32(struct wire_writer *w, uint32_t offset, int32_t v)
     KS_ASSERT(w->size_bytes - offset >= 4);
     ks_be32_store(w->bytes + offset, (uint32_t)v);
 }
+
+int32_t wire_read_flex_array_count_max(struct wire_reader *r, bool flexible,
+                                       uint32_t element_size_min, uint32_t max)
+{
+    int32_t count = wire_read_flex_array_count(r, flexible, element_size_min);
+    if (count > 0 && (uint32_t)count > max) {
+        wire_reader_fail(r, KS_ERR_TOO_MANY);
+        return 0;
+    }
+    return count;
+}
+
+void *wire_array_alloc(int32_t count, size_t element_size)
+{
+    KS_ASSERT(count >= 0);
+    KS_ASSERT((uint32_t)count <= WIRE_ARRAY_COUNT_MAX);
+    return ks_alloc((size_t)count * element_size);
+}

@@ -129,6 +129,13 @@ int32_t wire_read_nullable_array_count(struct wire_reader *r, uint32_t element_s
 int32_t wire_read_compact_array_count(struct wire_reader *r, uint32_t element_size_min);
 int32_t wire_read_compact_nullable_array_count(struct wire_reader *r, uint32_t element_size_min);
 int32_t wire_read_flex_array_count(struct wire_reader *r, bool flexible, uint32_t element_size_min);
+/* As wire_read_flex_array_count, also bounded by max: a larger count fails the reader
+ * with KS_ERR_TOO_MANY (sticky) and reads as 0. */
+int32_t wire_read_flex_array_count_max(struct wire_reader *r, bool flexible,
+                                       uint32_t element_size_min, uint32_t max);
+/* Zeroed room for a decoded array of count elements (count checked by the reader,
+ * so <= WIRE_ARRAY_COUNT_MAX); never NULL, even for 0. */
+void *wire_array_alloc(int32_t count, size_t element_size);
 int32_t wire_read_flex_nullable_array_count(struct wire_reader *r, bool flexible,
                                             uint32_t element_size_min);
 
