@@ -20,17 +20,6 @@ static bool version_valid(int16_t version)
     return version >= API_ALTER_PARTITION_VERSION_MIN && version <= API_ALTER_PARTITION_VERSION_MAX;
 }
 
-/* A compact array count bounded by the input and by max (beyond: KS_ERR_TOO_MANY). */
-static int32_t alter_partition_count_read(struct wire_reader *r, uint32_t size_min, uint32_t max)
-{
-    int32_t count = wire_read_compact_array_count(r, size_min);
-    if (count > 0 && (uint32_t)count > max) {
-        wire_reader_fail(r, KS_ERR_TOO_MANY);
-        return 0;
-    }
-    return count;
-}
-
 static void topic_key_read(struct wire_reader *r, int16_t version, struct wire_string *name,
                            struct wire_uuid *id)
 {
@@ -56,8 +45,8 @@ static void new_isr_decode(struct wire_reader *r, int16_t version,
                            struct api_alter_partition_partition *p)
 {
     bool epochs = version >= API_ALTER_PARTITION_BROKER_EPOCHS_VERSION_FIRST;
-    int32_t n = alter_partition_count_read(
-        r, epochs ? ALTER_PARTITION_BROKER_STATE_SIZE : ALTER_PARTITION_BROKER_ID_SIZE,
+    int32_t n = wire_read_flex_array_count_max(
+        r, true, epochs ? ALTER_PARTITION_BROKER_STATE_SIZE : ALTER_PARTITION_BROKER_ID_SIZE,
         API_ALTER_PARTITION_ISR_MAX);
     p->new_isr = wire_array_alloc(n, sizeof(*p->new_isr));
     p->new_isr_count = (uint32_t)n;
@@ -84,8 +73,8 @@ static void request_topic_decode(struct wire_reader *r, int16_t version,
                                  struct api_alter_partition_topic *t)
 {
     topic_key_read(r, version, &t->topic_name, &t->topic_id);
-    int32_t n = alter_partition_count_read(r, ALTER_PARTITION_PARTITION_SIZE_MIN,
-                                           API_ALTER_PARTITION_PARTITIONS_MAX);
+    int32_t n = wire_read_flex_array_count_max(r, true, ALTER_PARTITION_PARTITION_SIZE_MIN,
+                                               API_ALTER_PARTITION_PARTITIONS_MAX);
     t->partitions = wire_array_alloc(n, sizeof(*t->partitions));
     t->partition_count = (uint32_t)n;
     for (int32_t i = 0; i < n && r->err == KS_OK; i++)
@@ -105,8 +94,8 @@ enum ks_err api_alter_partition_request_decode(int16_t version, const uint8_t *b
     wire_reader_init(&r, body, size_bytes);
     out->broker_id = wire_read_int32(&r);
     out->broker_epoch = wire_read_int64(&r);
-    int32_t n = alter_partition_count_read(&r, ALTER_PARTITION_TOPIC_SIZE_MIN,
-                                           API_ALTER_PARTITION_TOPICS_MAX);
+    int32_t n = wire_read_flex_array_count_max(&r, true, ALTER_PARTITION_TOPIC_SIZE_MIN,
+                                               API_ALTER_PARTITION_TOPICS_MAX);
     out->topics = wire_array_alloc(n, sizeof(*out->topics));
     out->topic_count = (uint32_t)n;
     for (int32_t i = 0; i < n && r.err == KS_OK; i++)
@@ -199,8 +188,8 @@ static void response_partition_decode(struct wire_reader *r, int16_t version,
     p->error_code = wire_read_int16(r);
     p->leader_id = wire_read_int32(r);
     p->leader_epoch = wire_read_int32(r);
-    int32_t n =
-        alter_partition_count_read(r, ALTER_PARTITION_BROKER_ID_SIZE, API_ALTER_PARTITION_ISR_MAX);
+    int32_t n = wire_read_flex_array_count_max(r, true, ALTER_PARTITION_BROKER_ID_SIZE,
+                                               API_ALTER_PARTITION_ISR_MAX);
     p->isr = wire_array_alloc(n, sizeof(*p->isr));
     p->isr_count = (uint32_t)n;
     for (int32_t i = 0; i < n; i++)
@@ -214,8 +203,8 @@ static void response_topic_decode(struct wire_reader *r, int16_t version,
                                   struct api_alter_partition_topic_response *t)
 {
     topic_key_read(r, version, &t->topic_name, &t->topic_id);
-    int32_t n = alter_partition_count_read(r, ALTER_PARTITION_PARTITION_RESPONSE_SIZE_MIN,
-                                           API_ALTER_PARTITION_PARTITIONS_MAX);
+    int32_t n = wire_read_flex_array_count_max(r, true, ALTER_PARTITION_PARTITION_RESPONSE_SIZE_MIN,
+                                               API_ALTER_PARTITION_PARTITIONS_MAX);
     t->partitions = wire_array_alloc(n, sizeof(*t->partitions));
     t->partition_count = (uint32_t)n;
     for (int32_t i = 0; i < n && r->err == KS_OK; i++)
@@ -234,8 +223,8 @@ enum ks_err api_alter_partition_response_decode(int16_t version, const uint8_t *
     wire_reader_init(&r, body, size_bytes);
     out->throttle_time_ms = wire_read_int32(&r);
     out->error_code = wire_read_int16(&r);
-    int32_t n = alter_partition_count_read(&r, ALTER_PARTITION_TOPIC_SIZE_MIN,
-                                           API_ALTER_PARTITION_TOPICS_MAX);
+    int32_t n = wire_read_flex_array_count_max(&r, true, ALTER_PARTITION_TOPIC_SIZE_MIN,
+                                               API_ALTER_PARTITION_TOPICS_MAX);
     out->topics = wire_array_alloc(n, sizeof(*out->topics));
     out->topic_count = (uint32_t)n;
     for (int32_t i = 0; i < n && r.err == KS_OK; i++)

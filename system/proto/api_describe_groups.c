@@ -23,13 +23,6 @@ static bool version_known(int16_t version)
     return version >= API_DESCRIBE_GROUPS_VERSION_MIN && version <= API_DESCRIBE_GROUPS_VERSION_MAX;
 }
 
-static void *describe_groups_alloc(int32_t count, size_t element_size)
-{
-    KS_ASSERT(count >= 0);
-    KS_ASSERT((uint32_t)count <= WIRE_ARRAY_COUNT_MAX);
-    return ks_alloc((size_t)count * element_size);
-}
-
 /* ---- request ---- */
 
 enum ks_err api_describe_groups_request_decode(int16_t version, const uint8_t *body,
@@ -43,7 +36,7 @@ enum ks_err api_describe_groups_request_decode(int16_t version, const uint8_t *b
         return KS_ERR_UNSUPPORTED_VERSION;
     wire_reader_init(&r, body, size_bytes);
     int32_t n = wire_read_flex_array_count(&r, flexible, DESCRIBE_GROUPS_NAME_SIZE_MIN);
-    out->groups = describe_groups_alloc(n, sizeof(*out->groups));
+    out->groups = wire_array_alloc(n, sizeof(*out->groups));
     out->group_count = (uint32_t)n;
     for (int32_t i = 0; i < n; i++)
         out->groups[i] = wire_read_flex_string(&r, flexible);                       /* Groups */
@@ -109,7 +102,7 @@ static void group_decode(struct wire_reader *r, int16_t version,
     g->protocol_type = wire_read_flex_string(r, flexible);
     g->protocol_data = wire_read_flex_string(r, flexible);
     int32_t n = wire_read_flex_array_count(r, flexible, DESCRIBE_GROUPS_MEMBER_SIZE_MIN);
-    g->members = describe_groups_alloc(n, sizeof(*g->members));
+    g->members = wire_array_alloc(n, sizeof(*g->members));
     g->member_count = (uint32_t)n;
     for (int32_t i = 0; i < n && r->err == KS_OK; i++)
         member_decode(r, version, &g->members[i]);
@@ -131,7 +124,7 @@ enum ks_err api_describe_groups_response_decode(int16_t version, const uint8_t *
     wire_reader_init(&r, body, size_bytes);
     out->throttle_time_ms = version >= 1 ? wire_read_int32(&r) : 0; /* v1+ */
     int32_t n = wire_read_flex_array_count(&r, flexible, DESCRIBE_GROUPS_GROUP_SIZE_MIN);
-    out->groups = describe_groups_alloc(n, sizeof(*out->groups));
+    out->groups = wire_array_alloc(n, sizeof(*out->groups));
     out->group_count = (uint32_t)n;
     for (int32_t i = 0; i < n && r.err == KS_OK; i++)
         group_decode(&r, version, &out->groups[i]); /* Groups */

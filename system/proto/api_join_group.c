@@ -22,13 +22,6 @@ static bool version_known(int16_t version)
     return version >= API_JOIN_GROUP_VERSION_MIN && version <= API_JOIN_GROUP_VERSION_MAX;
 }
 
-static void *join_group_alloc(int32_t count, size_t element_size)
-{
-    KS_ASSERT(count >= 0);
-    KS_ASSERT((uint32_t)count <= WIRE_ARRAY_COUNT_MAX);
-    return ks_alloc((size_t)count * element_size);
-}
-
 /* ---- request ---- */
 
 static void protocol_decode(struct wire_reader *r, bool flexible, struct api_join_group_protocol *p)
@@ -51,7 +44,7 @@ static void request_decode_body(struct wire_reader *r, int16_t version,
         version >= 5 ? wire_read_flex_nullable_string(r, flexible) : wire_string_null(); /* v5+ */
     out->protocol_type = wire_read_flex_string(r, flexible); /* ProtocolType */
     int32_t n = wire_read_flex_array_count(r, flexible, JOIN_GROUP_PROTOCOL_SIZE_MIN);
-    out->protocols = join_group_alloc(n, sizeof(*out->protocols));
+    out->protocols = wire_array_alloc(n, sizeof(*out->protocols));
     out->protocol_count = (uint32_t)n;
     for (int32_t i = 0; i < n && r->err == KS_OK; i++)
         protocol_decode(r, flexible, &out->protocols[i]); /* Protocols */
@@ -142,7 +135,7 @@ static void response_decode_body(struct wire_reader *r, int16_t version,
     out->skip_assignment = version >= 9 ? wire_read_bool(r) : false;        /* v9+ */
     out->member_id = wire_read_flex_string(r, flexible);                    /* MemberId */
     int32_t n = wire_read_flex_array_count(r, flexible, JOIN_GROUP_MEMBER_SIZE_MIN);
-    out->members = join_group_alloc(n, sizeof(*out->members));
+    out->members = wire_array_alloc(n, sizeof(*out->members));
     out->member_count = (uint32_t)n;
     for (int32_t i = 0; i < n && r->err == KS_OK; i++)
         member_decode(r, version, &out->members[i]); /* Members */

@@ -27,13 +27,6 @@ static bool version_known(int16_t version)
     return version >= API_LEAVE_GROUP_VERSION_MIN && version <= API_LEAVE_GROUP_VERSION_MAX;
 }
 
-static void *leave_group_alloc(int32_t count, size_t element_size)
-{
-    KS_ASSERT(count >= 0);
-    KS_ASSERT((uint32_t)count <= WIRE_ARRAY_COUNT_MAX);
-    return ks_alloc((size_t)count * element_size);
-}
-
 /* ---- request ---- */
 
 static void member_decode(struct wire_reader *r, int16_t version, struct api_leave_group_member *m)
@@ -57,14 +50,14 @@ enum ks_err api_leave_group_request_decode(int16_t version, const uint8_t *body,
     wire_reader_init(&r, body, size_bytes);
     out->group_id = wire_read_flex_string(&r, flexible); /* GroupId */
     if (!version_batched(version)) {
-        out->members = leave_group_alloc(1, sizeof(*out->members));
+        out->members = wire_array_alloc(1, sizeof(*out->members));
         out->member_count = 1;
         out->members[0].member_id = wire_read_string(&r); /* MemberId v0-2 */
         out->members[0].group_instance_id = wire_string_null();
         out->members[0].reason = wire_string_null();
     } else {
         int32_t n = wire_read_flex_array_count(&r, flexible, LEAVE_GROUP_MEMBER_SIZE_MIN);
-        out->members = leave_group_alloc(n, sizeof(*out->members));
+        out->members = wire_array_alloc(n, sizeof(*out->members));
         out->member_count = (uint32_t)n;
         for (int32_t i = 0; i < n && r.err == KS_OK; i++)
             member_decode(&r, version, &out->members[i]); /* Members v3+ */
@@ -137,7 +130,7 @@ enum ks_err api_leave_group_response_decode(int16_t version, const uint8_t *body
     out->error_code = wire_read_int16(&r);                          /* ErrorCode */
     if (version_batched(version)) {
         int32_t n = wire_read_flex_array_count(&r, flexible, LEAVE_GROUP_MEMBER_RESPONSE_SIZE_MIN);
-        out->members = leave_group_alloc(n, sizeof(*out->members));
+        out->members = wire_array_alloc(n, sizeof(*out->members));
         out->member_count = (uint32_t)n;
         for (int32_t i = 0; i < n && r.err == KS_OK; i++) { /* Members v3+ */
             out->members[i].member_id = wire_read_flex_string(&r, flexible);

@@ -23,13 +23,6 @@ static bool version_known(int16_t version)
     return version >= API_OFFSET_COMMIT_VERSION_MIN && version <= API_OFFSET_COMMIT_VERSION_MAX;
 }
 
-static void *offset_commit_alloc(int32_t count, size_t element_size)
-{
-    KS_ASSERT(count >= 0);
-    KS_ASSERT((uint32_t)count <= WIRE_ARRAY_COUNT_MAX);
-    return ks_alloc((size_t)count * element_size);
-}
-
 /* ---- request ---- */
 
 static void request_partition_decode(struct wire_reader *r, int16_t version,
@@ -51,7 +44,7 @@ static void request_topic_decode(struct wire_reader *r, int16_t version,
     bool flexible = version_flexible(version);
     t->name = wire_read_flex_string(r, flexible);
     int32_t n = wire_read_flex_array_count(r, flexible, OFFSET_COMMIT_REQUEST_PARTITION_SIZE_MIN);
-    t->partitions = offset_commit_alloc(n, sizeof(*t->partitions));
+    t->partitions = wire_array_alloc(n, sizeof(*t->partitions));
     t->partition_count = (uint32_t)n;
     for (int32_t i = 0; i < n && r->err == KS_OK; i++)
         request_partition_decode(r, version, &t->partitions[i]);
@@ -71,7 +64,7 @@ static void request_decode_body(struct wire_reader *r, int16_t version,
         version >= 7 ? wire_read_flex_nullable_string(r, flexible) : wire_string_null(); /* v7+ */
     out->retention_time_ms = version >= 2 && version <= 4 ? wire_read_int64(r) : -1;     /* v2-4 */
     int32_t n = wire_read_flex_array_count(r, flexible, OFFSET_COMMIT_TOPIC_SIZE_MIN);
-    out->topics = offset_commit_alloc(n, sizeof(*out->topics));
+    out->topics = wire_array_alloc(n, sizeof(*out->topics));
     out->topic_count = (uint32_t)n;
     for (int32_t i = 0; i < n && r->err == KS_OK; i++)
         request_topic_decode(r, version, &out->topics[i]); /* Topics */
@@ -174,7 +167,7 @@ static void response_topic_decode(struct wire_reader *r, bool flexible,
 {
     t->name = wire_read_flex_string(r, flexible);
     int32_t n = wire_read_flex_array_count(r, flexible, OFFSET_COMMIT_RESPONSE_PARTITION_SIZE_MIN);
-    t->partitions = offset_commit_alloc(n, sizeof(*t->partitions));
+    t->partitions = wire_array_alloc(n, sizeof(*t->partitions));
     t->partition_count = (uint32_t)n;
     for (int32_t i = 0; i < n && r->err == KS_OK; i++) {
         t->partitions[i].partition_index = wire_read_int32(r);
@@ -198,7 +191,7 @@ enum ks_err api_offset_commit_response_decode(int16_t version, const uint8_t *bo
     wire_reader_init(&r, body, size_bytes);
     out->throttle_time_ms = version >= 3 ? wire_read_int32(&r) : 0; /* v3+ */
     int32_t n = wire_read_flex_array_count(&r, flexible, OFFSET_COMMIT_TOPIC_SIZE_MIN);
-    out->topics = offset_commit_alloc(n, sizeof(*out->topics));
+    out->topics = wire_array_alloc(n, sizeof(*out->topics));
     out->topic_count = (uint32_t)n;
     for (int32_t i = 0; i < n && r.err == KS_OK; i++)
         response_topic_decode(&r, flexible, &out->topics[i]); /* Topics */

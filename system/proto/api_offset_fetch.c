@@ -30,13 +30,6 @@ static bool version_known(int16_t version)
     return version >= API_OFFSET_FETCH_VERSION_MIN && version <= API_OFFSET_FETCH_VERSION_MAX;
 }
 
-static void *offset_fetch_alloc(int32_t count, size_t element_size)
-{
-    KS_ASSERT(count >= 0);
-    KS_ASSERT((uint32_t)count <= WIRE_ARRAY_COUNT_MAX);
-    return ks_alloc((size_t)count * element_size);
-}
-
 /* ---- request ---- */
 
 static void request_topic_decode(struct wire_reader *r, bool flexible,
@@ -44,7 +37,7 @@ static void request_topic_decode(struct wire_reader *r, bool flexible,
 {
     t->name = wire_read_flex_string(r, flexible);
     int32_t n = wire_read_flex_array_count(r, flexible, OFFSET_FETCH_PARTITION_INDEX_SIZE);
-    t->partition_indexes = offset_fetch_alloc(n, sizeof(*t->partition_indexes));
+    t->partition_indexes = wire_array_alloc(n, sizeof(*t->partition_indexes));
     t->partition_count = (uint32_t)n;
     for (int32_t i = 0; i < n; i++)
         t->partition_indexes[i] = wire_read_int32(r);
@@ -61,7 +54,7 @@ static void request_topics_decode(struct wire_reader *r, int16_t version,
                     ? wire_read_flex_nullable_array_count(r, flexible, OFFSET_FETCH_TOPIC_SIZE_MIN)
                     : wire_read_array_count(r, OFFSET_FETCH_TOPIC_SIZE_MIN);
     g->topic_count = n;
-    g->topics = offset_fetch_alloc(n < 0 ? 0 : n, sizeof(*g->topics));
+    g->topics = wire_array_alloc(n < 0 ? 0 : n, sizeof(*g->topics));
     for (int32_t i = 0; i < n && r->err == KS_OK; i++)
         request_topic_decode(r, flexible, &g->topics[i]);
 }
@@ -81,7 +74,7 @@ static void request_decode_body(struct wire_reader *r, int16_t version,
 {
     bool flexible = version_flexible(version);
     if (!version_batched(version)) {
-        out->groups = offset_fetch_alloc(1, sizeof(*out->groups));
+        out->groups = wire_array_alloc(1, sizeof(*out->groups));
         out->group_count = 1;
         out->groups[0].group_id = wire_read_flex_string(r, flexible); /* GroupId v0-7 */
         out->groups[0].member_id = wire_string_null();
@@ -89,7 +82,7 @@ static void request_decode_body(struct wire_reader *r, int16_t version,
         request_topics_decode(r, version, &out->groups[0]); /* Topics v0-7 */
     } else {
         int32_t n = wire_read_compact_array_count(r, OFFSET_FETCH_GROUP_SIZE_MIN);
-        out->groups = offset_fetch_alloc(n, sizeof(*out->groups));
+        out->groups = wire_array_alloc(n, sizeof(*out->groups));
         out->group_count = (uint32_t)n;
         for (int32_t i = 0; i < n && r->err == KS_OK; i++)
             request_group_decode(r, version, &out->groups[i]); /* Groups v8+ */
@@ -206,14 +199,14 @@ static void response_topics_decode(struct wire_reader *r, int16_t version,
 {
     bool flexible = version_flexible(version);
     int32_t n = wire_read_flex_array_count(r, flexible, OFFSET_FETCH_TOPIC_SIZE_MIN);
-    g->topics = offset_fetch_alloc(n, sizeof(*g->topics));
+    g->topics = wire_array_alloc(n, sizeof(*g->topics));
     g->topic_count = (uint32_t)n;
     for (int32_t i = 0; i < n && r->err == KS_OK; i++) {
         struct api_offset_fetch_response_topic *t = &g->topics[i];
         t->name = wire_read_flex_string(r, flexible);
         int32_t m =
             wire_read_flex_array_count(r, flexible, OFFSET_FETCH_RESPONSE_PARTITION_SIZE_MIN);
-        t->partitions = offset_fetch_alloc(m, sizeof(*t->partitions));
+        t->partitions = wire_array_alloc(m, sizeof(*t->partitions));
         t->partition_count = (uint32_t)m;
         for (int32_t j = 0; j < m && r->err == KS_OK; j++)
             response_partition_decode(r, version, &t->partitions[j]);
@@ -227,14 +220,14 @@ static void response_decode_body(struct wire_reader *r, int16_t version,
 {
     out->throttle_time_ms = version >= 3 ? wire_read_int32(r) : 0; /* v3+ */
     if (!version_batched(version)) {
-        out->groups = offset_fetch_alloc(1, sizeof(*out->groups));
+        out->groups = wire_array_alloc(1, sizeof(*out->groups));
         out->group_count = 1;
         out->groups[0].group_id = wire_string_from("");
         response_topics_decode(r, version, &out->groups[0]);               /* Topics v0-7 */
         out->groups[0].error_code = version >= 2 ? wire_read_int16(r) : 0; /* ErrorCode v2-7 */
     } else {
         int32_t n = wire_read_compact_array_count(r, OFFSET_FETCH_GROUP_SIZE_MIN);
-        out->groups = offset_fetch_alloc(n, sizeof(*out->groups));
+        out->groups = wire_array_alloc(n, sizeof(*out->groups));
         out->group_count = (uint32_t)n;
         for (int32_t i = 0; i < n && r->err == KS_OK; i++) { /* Groups v8+ */
             out->groups[i].group_id = wire_read_compact_string(r);
