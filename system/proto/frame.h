@@ -5,7 +5,7 @@
  * and responseHeaderVersion.
  *
  * The splitter takes a byte stream in chunks of any size and hands out whole frames,
- * one at a time (a broker handles one request a connection at a time). It copies what it
+ * one at a time, as a broker takes one request per connection at once. It copies what it
  * needs, so the caller's chunks may go right after each feed. Headers are read with a
  * wire_reader and written with a wire_writer; client_id is a view into the input.
  */
