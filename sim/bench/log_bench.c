@@ -5,14 +5,16 @@
  *     check, validation, re-stamping, index upkeep), segments of SEGMENT_BYTES rolled
  *     and fsynced at each roll, a final flush; against posix_bench_plain_write of the
  *     same bytes in the same run (write(2) of each batch, fsync every SEGMENT_BYTES);
+ *     over several rounds, each on a fresh log, the order of the two alternating from
+ *     round to round; the medians are printed, and the ratio's range over the rounds;
  *  2. offset and timestamp lookups: random offsets (the segment, then the offset index
  *     and a short scan) and random timestamps (ListOffsets), in ns per lookup;
  *  3. recovery scan speed: the log closed, then reopened as after a crash with no
  *     recovery point, so every segment is read and CRC-checked from the page cache;
  *     by the wall clock (the target) and by the process's CPU time, which a machine
  *     shared with other work stretches less (recovery_scan_cpu_gb_s).
- * Prints one JSON object. Usage: log_bench [--dir DIR] [--mib N] (default: a fresh
- * directory under the current one, 512 MiB).
+ * Prints one JSON object. Usage: log_bench [--dir DIR] [--mib N] [--rounds R]
+ * (default: a fresh directory under the current one, 512 MiB, 5 rounds).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -30,6 +32,8 @@
 #define BENCH_SEGMENT_BYTES (128u << 20)
 #define BENCH_LOOKUPS 200000u
 #define BENCH_MIB_DEFAULT 512u
+#define BENCH_ROUNDS_DEFAULT 5u
+#define BENCH_ROUNDS_MAX 31u
 #define BENCH_TIMESTAMP_BASE 1767225600000ll
 
 static uint64_t now_ns(void)
@@ -136,7 +140,39 @@ static uint64_t bench_timestamp_lookups(struct plog *log, uint64_t *x, uint64_t 
     return (now_ns() - start) / (BENCH_LOOKUPS / 10);
 }
 
-static int bench_run(struct posix_env *penv, uint64_t mib)
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* One round: a fresh log appended and flushed, and the plain write of the same bytes,
+ * in an order that alternates between rounds so that neither always runs second (on
+ * a page cache still writing back the other's bytes). Returns the open log. */
+static struct plog *bench_round(struct posix_env *penv, uint32_t round, const uint8_t *batch,
+                                uint32_t size, uint64_t count, uint64_t *append_ns,
+                                uint64_t *plain_ns)
+{
+    struct env *env = posix_env_base(penv);
+    char dir[32];
+    snprintf(dir, sizeof(dir), "logs%" PRIu32, round);
+    struct plog_config config;
+    bench_config(&config);
+    struct plog *log = NULL;
+    KS_ASSERT(env_dir_create(env, dir) == KS_OK);
+    KS_ASSERT(plog_open(env, dir, &bench_args, &config, &log) == KS_OK);
+    if (round % 2 == 1)
+        KS_ASSERT(posix_bench_plain_write(penv, "plain.bin", batch, size, count * size,
+                                          BENCH_SEGMENT_BYTES, plain_ns) == KS_OK);
+    *append_ns = bench_append(log, batch, size, count);
+    if (round % 2 == 0)
+        KS_ASSERT(posix_bench_plain_write(penv, "plain.bin", batch, size, count * size,
+                                          BENCH_SEGMENT_BYTES, plain_ns) == KS_OK);
+    KS_ASSERT(env_path_delete(env, "plain.bin") == KS_OK);
+    return log;
+}
+
+static int bench_run(struct posix_env *penv, uint64_t mib, uint32_t rounds)
 {
     struct env *env = posix_env_base(penv);
     uint32_t size = 0;
@@ -145,33 +181,42 @@ static int bench_run(struct posix_env *penv, uint64_t mib)
     uint64_t bytes = count * size;
     struct plog_config config;
     bench_config(&config);
+    uint64_t append_ns[BENCH_ROUNDS_MAX], plain_ns[BENCH_ROUNDS_MAX], pct_x10[BENCH_ROUNDS_MAX];
     struct plog *log = NULL;
-    KS_ASSERT(env_dir_create(env, "logs") == KS_OK);
-    KS_ASSERT(plog_open(env, "logs", &bench_args, &config, &log) == KS_OK);
-    uint64_t append_ns = bench_append(log, batch, size, count);
-    uint64_t plain_ns = 0;
-    KS_ASSERT(posix_bench_plain_write(penv, "plain.bin", batch, size, bytes, BENCH_SEGMENT_BYTES,
-                                      &plain_ns) == KS_OK);
-    KS_ASSERT(env_path_delete(env, "plain.bin") == KS_OK);
+    for (uint32_t r = 0; r < rounds; r++) {
+        if (log != NULL)
+            KS_ASSERT(plog_close(log) == KS_OK);
+        log = bench_round(penv, r, batch, size, count, &append_ns[r], &plain_ns[r]);
+        pct_x10[r] = plain_ns[r] * 1000u / append_ns[r];
+    }
     uint64_t x = 42;
     uint64_t offset_ns = bench_offset_lookups(log, &x);
     uint64_t timestamp_ns = bench_timestamp_lookups(log, &x, count);
     KS_ASSERT(plog_close(log) == KS_OK);
+    char dir[32];
+    snprintf(dir, sizeof(dir), "logs%" PRIu32, rounds - 1);
     uint64_t start = now_ns(), start_cpu = cpu_ns();
-    KS_ASSERT(plog_open(env, "logs", &bench_args, &config, &log) == KS_OK); /* unclean */
+    KS_ASSERT(plog_open(env, dir, &bench_args, &config, &log) == KS_OK); /* unclean */
     uint64_t recovery_ns = now_ns() - start, recovery_cpu_ns = cpu_ns() - start_cpu;
     KS_ASSERT(plog_log_end_offset(log) == (int64_t)(count * BENCH_RECORDS_PER_BATCH));
     uint32_t segments = log->segment_count;
     KS_ASSERT(plog_close(log) == KS_OK);
-    double append_mb_s = (double)bytes / 1048576.0 / ((double)append_ns / 1e9);
-    double plain_mb_s = (double)bytes / 1048576.0 / ((double)plain_ns / 1e9);
+    qsort(append_ns, rounds, sizeof(uint64_t), cmp_u64);
+    qsort(plain_ns, rounds, sizeof(uint64_t), cmp_u64);
+    qsort(pct_x10, rounds, sizeof(uint64_t), cmp_u64);
+    double append_mb_s = (double)bytes / 1048576.0 / ((double)append_ns[rounds / 2] / 1e9);
+    double plain_mb_s = (double)bytes / 1048576.0 / ((double)plain_ns[rounds / 2] / 1e9);
     printf("{\"bench\":\"log\",\"bytes\":%" PRIu64 ",\"batch_bytes\":%" PRIu32
-           ",\"segments\":%" PRIu32 ",\"append_mb_s\":%.1f,\"plain_write_mb_s\":%.1f,"
-           "\"append_vs_plain_pct\":%.1f,\"offset_lookup_ns\":%" PRIu64
+           ",\"segments\":%" PRIu32 ",\"rounds\":%" PRIu32
+           ",\"append_mb_s\":%.1f,\"plain_write_mb_s\":%.1f,"
+           "\"append_vs_plain_pct\":%.1f,\"append_vs_plain_pct_min\":%.1f,"
+           "\"append_vs_plain_pct_max\":%.1f,\"offset_lookup_ns\":%" PRIu64
            ",\"timestamp_lookup_ns\":%" PRIu64
            ",\"recovery_scan_gb_s\":%.2f,\"recovery_scan_cpu_gb_s\":%.2f}\n",
-           bytes, size, segments, append_mb_s, plain_mb_s, 100.0 * append_mb_s / plain_mb_s,
-           offset_ns, timestamp_ns, (double)bytes / 1e9 / ((double)recovery_ns / 1e9),
+           bytes, size, segments, rounds, append_mb_s, plain_mb_s,
+           (double)pct_x10[rounds / 2] / 10.0, (double)pct_x10[0] / 10.0,
+           (double)pct_x10[rounds - 1] / 10.0, offset_ns, timestamp_ns,
+           (double)bytes / 1e9 / ((double)recovery_ns / 1e9),
            (double)bytes / 1e9 / ((double)recovery_cpu_ns / 1e9));
     free(batch);
     return 0;
@@ -181,11 +226,14 @@ int main(int argc, char **argv)
 {
     const char *dir = NULL;
     uint64_t mib = BENCH_MIB_DEFAULT;
+    uint32_t rounds = BENCH_ROUNDS_DEFAULT;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--dir") == 0)
             dir = argv[i + 1];
         else if (strcmp(argv[i], "--mib") == 0)
             mib = strtoull(argv[i + 1], NULL, 10);
+        else if (strcmp(argv[i], "--rounds") == 0)
+            rounds = (uint32_t)strtoul(argv[i + 1], NULL, 10);
     }
     char made[] = "log_bench.XXXXXX";
     if (dir == NULL && (dir = mkdtemp(made)) == NULL) {
@@ -199,7 +247,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "log_bench: cannot use %s\n", dir);
         return 2;
     }
-    int code = bench_run(penv, mib == 0 ? 1 : mib);
+    if (rounds == 0 || rounds > BENCH_ROUNDS_MAX)
+        rounds = BENCH_ROUNDS_DEFAULT;
+    int code = bench_run(penv, mib == 0 ? 1 : mib, rounds);
     posix_env_destroy(penv);
     posix_loop_destroy(loop);
     char command[4200];
