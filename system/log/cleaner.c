@@ -295,14 +295,17 @@ static enum ks_err cleaner_builder_add(struct rb_builder *b, const struct rb_rec
     return err;
 }
 
-/* Rebuilds batch with the records marked in keep; same offsets and producer fields. */
+/* Rebuilds batch with the records marked in keep; same offsets and producer fields;
+ * delete_horizon_ms (KIP-534) stamped when not RB_NO_TIMESTAMP. */
 static enum ks_err cleaner_rebuild(const struct cleaner_filter *f, const struct rb_batch *batch,
-                                   const bool *keep)
+                                   const bool *keep, int64_t delete_horizon_ms)
 {
     const struct rb_batch_header *h = &batch->header;
     struct rb_builder b;
     rb_builder_init(&b, (enum rb_compression)(h->attributes & RB_ATTR_COMPRESSION_MASK));
     rb_builder_set_flags(&b, h->attributes & (RB_ATTR_LOG_APPEND_TIME | RB_ATTR_TRANSACTIONAL));
+    if (delete_horizon_ms != RB_NO_TIMESTAMP)
+        rb_builder_set_delete_horizon(&b, delete_horizon_ms);
     rb_builder_set_producer(&b, h->producer_id, h->producer_epoch, h->base_sequence);
     b.base_offset = h->base_offset;
     b.partition_leader_epoch = h->partition_leader_epoch;
@@ -342,19 +345,30 @@ static enum ks_err cleaner_filter_batch(void *ctx, const struct seg_batch *sb, c
     bool control = (batch.header.attributes & RB_ATTR_CONTROL) != 0;
     struct rb_iter it;
     struct rb_record r;
+    bool tombstone_kept = false;
     rb_iter_init(&it, &batch);
     for (int32_t i = 0; i < count && rb_iter_next(&it, &r); i++) {
         keep[i] = control || cleaner_keep(f, &batch.header, &r);
         kept += keep[i] ? 1 : 0;
+        tombstone_kept = tombstone_kept || (keep[i] && !control && r.value == NULL);
     }
     f->stats->records_kept += (uint64_t)kept;
     f->stats->records_dropped += (uint64_t)(count - kept);
+    /* KIP-534: a batch keeping tombstones gets its delete horizon the first time. */
+    int64_t horizon = (batch.header.attributes & RB_ATTR_DELETE_HORIZON) != 0
+                          ? batch.header.base_timestamp
+                          : RB_NO_TIMESTAMP;
+    bool stamp = horizon == RB_NO_TIMESTAMP && tombstone_kept;
+    if (stamp) {
+        horizon = f->now_ms + f->log->config.delete_retention_ms;
+        f->stats->horizons_stamped++;
+    }
     enum ks_err err = KS_OK;
-    if (kept == count) {
+    if (kept == count && !stamp) {
         f->stats->bytes_out += sb->size_bytes;
         err = seg_append(f->out, bytes, sb->size_bytes); /* unchanged: byte for byte */
     } else if (kept > 0) {
-        err = cleaner_rebuild(f, &batch, keep);
+        err = cleaner_rebuild(f, &batch, keep, horizon);
     }
     KS_ASSERT(kept >= 0 && kept <= count);
     KS_ASSERT(f->out->next_offset <= batch.header.base_offset + batch.header.last_offset_delta + 1);

@@ -28,11 +28,14 @@
  *  6. The log's cleaner checkpoint (first dirty offset) becomes the map's end; logdir.c
  *     writes it to `cleaner-offset-checkpoint`.
  *
- * Tombstones (null values): dropped once `delete.retention.ms` has passed since the
- * batch's horizon: the KIP-534 delete horizon when the batch carries one (attribute bit
- * 6, baseTimestamp), else the batch's max timestamp. (Kafka 3.1+ stamps the horizon
- * into the batch at the first cleaning; rb.h's builder cannot yet write it, so the
- * record time stands in.)
+ * Tombstones (null values), KIP-534: the first pass that keeps a tombstone rewrites its
+ * batch with a delete horizon (attribute bit 6; baseTimestamp = now +
+ * delete.retention.ms; record timestamps unchanged); later passes drop the tombstone
+ * once now reaches the horizon. A batch without a horizon (written before it was
+ * first cleaned) keeps its tombstones while now < its max timestamp +
+ * delete.retention.ms, standing in for Kafka's legacy rule by segment modification
+ * time. Consumers that read from the log start therefore see a delete for at least
+ * delete.retention.ms after the cleaner first met it.
  *
  * Memory: everything allocated in a call is freed before it returns. No global state.
  */
@@ -58,6 +61,7 @@ struct cleaner_stats {
     uint64_t records_kept;
     uint64_t records_dropped;
     uint64_t tombstones_dropped;
+    uint64_t horizons_stamped; /* batches given a KIP-534 delete horizon */
     uint64_t bytes_in;
     uint64_t bytes_out;
 };

@@ -417,7 +417,7 @@ void rb_builder_set_flags(struct rb_builder *b, uint16_t flags)
         RB_ATTR_LOG_APPEND_TIME | RB_ATTR_TRANSACTIONAL | RB_ATTR_CONTROL | RB_ATTR_DELETE_HORIZON;
     KS_ASSERT((flags & ~allowed) == 0);
     KS_ASSERT((flags & RB_ATTR_CONTROL) == 0 || b->records_count <= 1);
-    b->attributes = flags;
+    b->attributes = (uint16_t)(flags | (b->base_timestamp_fixed ? RB_ATTR_DELETE_HORIZON : 0u));
 }
 
 void rb_builder_set_last_offset_delta(struct rb_builder *b, int32_t last_offset_delta)
@@ -521,7 +521,8 @@ enum ks_err rb_builder_append_at(struct rb_builder *b, int32_t offset_delta,
         record->value_size > RB_DECOMPRESSED_SIZE_MAX ||
         record->header_count > RB_DECOMPRESSED_SIZE_MAX / RB_RECORD_HEADER_SIZE_MIN)
         return KS_ERR_MESSAGE_TOO_LARGE;
-    int64_t base = b->records_count == 0 ? record->timestamp : b->base_timestamp;
+    int64_t base =
+        b->records_count == 0 && !b->base_timestamp_fixed ? record->timestamp : b->base_timestamp;
     int64_t timestamp_delta = (int64_t)((uint64_t)record->timestamp - (uint64_t)base);
     uint64_t body = rb_builder_body_size(timestamp_delta, offset_delta, record);
     if (body > RB_DECOMPRESSED_SIZE_MAX)
@@ -536,6 +537,14 @@ enum ks_err rb_builder_append_at(struct rb_builder *b, int32_t offset_delta,
     b->records_count++;
     b->last_offset_delta = offset_delta;
     return KS_OK;
+}
+
+void rb_builder_set_delete_horizon(struct rb_builder *b, int64_t delete_horizon_ms)
+{
+    KS_ASSERT(b->records_count == 0);
+    b->attributes |= RB_ATTR_DELETE_HORIZON;
+    b->base_timestamp = delete_horizon_ms;
+    b->base_timestamp_fixed = true;
 }
 
 enum ks_err rb_builder_append(struct rb_builder *b, const struct rb_record_input *record)

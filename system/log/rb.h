@@ -58,6 +58,7 @@ enum rb_compression {
 #define RB_ATTR_TRANSACTIONAL 0x0010u
 #define RB_ATTR_CONTROL 0x0020u
 #define RB_ATTR_DELETE_HORIZON 0x0040u /* KIP-534: baseTimestamp holds the horizon */
+#define RB_NO_TIMESTAMP (-1) /* RecordBatch.NO_TIMESTAMP */
 
 #define RB_NO_PRODUCER_ID (-1)
 #define RB_NO_PRODUCER_EPOCH (-1)
@@ -233,6 +234,7 @@ struct rb_builder {
     int16_t producer_epoch;
     int32_t base_sequence;
     int64_t base_timestamp;
+    bool base_timestamp_fixed; /* a delete horizon holds it; records are deltas from it */
     int64_t max_timestamp;
     int32_t records_count;
     int32_t last_offset_delta; /* -1 before the first record */
@@ -262,6 +264,13 @@ KS_MUST_CHECK enum ks_err rb_builder_append_at(struct rb_builder *b, int32_t off
 KS_MUST_CHECK enum ks_err rb_builder_append_marker(struct rb_builder *b, int64_t timestamp,
                                                    enum rb_control_type type,
                                                    int32_t coordinator_epoch);
+/*
+ * KIP-534: marks the batch with the delete horizon (attribute bit 6) and stores the
+ * horizon in baseTimestamp; records' timestamps are then deltas from it (negative
+ * ones too), so they read back unchanged. The cleaner stamps it on a batch holding
+ * tombstones the first time it cleans it. Call before the first record.
+ */
+void rb_builder_set_delete_horizon(struct rb_builder *b, int64_t delete_horizon_ms);
 /* Keeps a lastOffsetDelta past the last record's (compaction keeps it). */
 void rb_builder_set_last_offset_delta(struct rb_builder *b, int32_t last_offset_delta);
 

@@ -262,6 +262,68 @@ static void test_tombstones_after_delete_retention(void **state)
     tk_free(&t);
 }
 
+/* KIP-534: the first pass stamps a delete horizon of now + delete.retention.ms on the
+ * batches whose tombstones it keeps (record timestamps unchanged); a later pass keeps
+ * them until now reaches that horizon, although their record time is long past. */
+static void test_delete_horizon_stamped_then_honoured(void **state)
+{
+    (void)state;
+    struct tk t = tk_new(9, 0);
+    struct plog_config c = compact_config();
+    c.delete_retention_ms = 200000;
+    struct plog *log = build_history(t.env, &c, 9);
+    struct contents before, after;
+    contents_read(log, &before);
+    struct cleaner_stats s;
+    assert_int_equal(cleaner_clean(log, NOW_MS, &s), KS_OK);
+    assert_true(s.horizons_stamped > 0);
+    assert_int_equal(s.tombstones_dropped, 0);
+    uint32_t stamped = 0;
+    for (uint32_t i = 0; i + 1 < log->segment_count; i++) {
+        struct seg *seg = log->segments[i];
+        uint8_t *bytes = malloc(seg->size_bytes + 1);
+        assert_int_equal(seg_read_at(seg, 0, bytes, seg->size_bytes), KS_OK);
+        for (uint32_t pos = 0; pos < seg->size_bytes;) {
+            struct rb_batch batch;
+            struct rb_scan scan;
+            assert_int_equal(rb_scan(bytes + pos, seg->size_bytes - pos, &scan), KS_OK);
+            assert_int_equal(rb_decode(bytes + pos, scan.size_bytes, &batch), KS_OK);
+            bool horizon = (batch.header.attributes & RB_ATTR_DELETE_HORIZON) != 0;
+            bool tombstones = false;
+            struct rb_iter it;
+            struct rb_record r;
+            rb_iter_init(&it, &batch);
+            while (rb_iter_next(&it, &r)) {
+                tombstones = tombstones || r.value == NULL;
+                assert_true(r.timestamp < NOW_MS); /* still the producer's time */
+            }
+            assert_true(horizon == tombstones);
+            if (horizon) {
+                assert_true(batch.header.base_timestamp == NOW_MS + 200000);
+                stamped++;
+            }
+            rb_batch_release(&batch);
+            pos += scan.size_bytes;
+        }
+        free(bytes);
+    }
+    assert_int_equal(stamped, s.horizons_stamped);
+    log->cleaner_checkpoint = -1; /* a full pass just before the horizon drops nothing */
+    assert_int_equal(cleaner_clean(log, NOW_MS + 199999, &s), KS_OK);
+    assert_int_equal(s.tombstones_dropped, 0);
+    assert_int_equal(s.horizons_stamped, 0);
+    struct contents mid;
+    contents_read(log, &mid);
+    assert_true(latest_values_equal(&before, &mid));
+    log->cleaner_checkpoint = -1; /* at the horizon they go */
+    assert_int_equal(cleaner_clean(log, NOW_MS + 200000, &s), KS_OK);
+    assert_true(s.tombstones_dropped > 0);
+    contents_read(log, &after);
+    assert_int_equal(after.tombstones, mid.tombstones - (uint32_t)s.tombstones_dropped);
+    assert_int_equal(plog_close(log), KS_OK);
+    tk_free(&t);
+}
+
 static void test_min_dirty_ratio_and_delete_policy(void **state)
 {
     struct tk t = tk_new(4, 0);
@@ -405,6 +467,7 @@ int main(void)
         cmocka_unit_test(test_cleanable_range_and_ratio),
         cmocka_unit_test(test_compaction_keeps_latest_with_offsets),
         cmocka_unit_test(test_tombstones_after_delete_retention),
+        cmocka_unit_test(test_delete_horizon_stamped_then_honoured),
         cmocka_unit_test(test_min_dirty_ratio_and_delete_policy),
         cmocka_unit_test(test_compressed_batches_keep_their_codec),
         cmocka_unit_test(test_crash_at_every_step_of_cleaning),

@@ -383,6 +383,40 @@ static void test_offset_gaps_as_compaction_leaves_them(void **state)
     free(bytes);
 }
 
+/* KIP-534: the horizon sits in baseTimestamp with attribute bit 6, records are deltas
+ * from it (one negative here) and read back with their own timestamps; maxTimestamp
+ * stays the records' largest. */
+static void test_delete_horizon(void **state)
+{
+    (void)state;
+    struct rb_builder b;
+    rb_builder_init(&b, RB_COMPRESSION_NONE);
+    rb_builder_set_delete_horizon(&b, 5000);
+    rb_builder_set_flags(&b, RB_ATTR_TRANSACTIONAL);
+    struct rb_record_input in = {1000, (const uint8_t *)"k", 1, NULL, 0, NULL, 0};
+    assert_int_equal(rb_builder_append_at(&b, 0, &in), KS_OK);
+    in.timestamp = 7000;
+    assert_int_equal(rb_builder_append_at(&b, 2, &in), KS_OK);
+    uint8_t *bytes = NULL;
+    uint32_t size = 0;
+    assert_int_equal(rb_builder_finish(&b, &bytes, &size), KS_OK);
+    rb_builder_release(&b);
+    struct rb_batch batch;
+    assert_int_equal(rb_decode(bytes, size, &batch), KS_OK);
+    assert_true((batch.header.attributes & RB_ATTR_DELETE_HORIZON) != 0);
+    assert_true((batch.header.attributes & RB_ATTR_TRANSACTIONAL) != 0);
+    assert_true(batch.header.base_timestamp == 5000);
+    assert_true(batch.header.max_timestamp == 7000);
+    struct rb_iter it;
+    struct rb_record r;
+    rb_iter_init(&it, &batch);
+    assert_true(rb_iter_next(&it, &r) && r.offset == 0 && r.timestamp == 1000);
+    assert_true(r.timestamp_delta == -4000);
+    assert_true(rb_iter_next(&it, &r) && r.offset == 2 && r.timestamp == 7000);
+    rb_batch_release(&batch);
+    free(bytes);
+}
+
 static void test_empty_batch(void **state)
 {
     (void)state;
@@ -634,6 +668,7 @@ int main(void)
         cmocka_unit_test(test_control_marker),
         cmocka_unit_test(test_restamp_and_log_append_time),
         cmocka_unit_test(test_offset_gaps_as_compaction_leaves_them),
+        cmocka_unit_test(test_delete_horizon),
         cmocka_unit_test(test_empty_batch),
         cmocka_unit_test(test_mutations),
         cmocka_unit_test(test_truncated_at_every_length),
