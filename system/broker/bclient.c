@@ -54,8 +54,30 @@ static void bclient_metadata_topic(const struct mimage_topic *t, struct api_meta
     }
 }
 
-enum ks_err bclient_metadata(const struct mimage *img, int16_t version, const uint8_t *body,
-                             uint32_t size_bytes, struct wire_writer *w)
+void bclient_missing_free(struct bclient_missing *missing)
+{
+    KS_ASSERT(missing->count <= BCLIENT_MISSING_MAX);
+    for (uint32_t i = 0; i < missing->count; i++)
+        free(missing->names[i]);
+    missing->count = 0;
+}
+
+/* An unknown topic asked for by name: noted for auto creation when allowed. */
+static void bclient_missing_note(const struct api_metadata_request *req,
+                                 const struct wire_string *name, struct bclient_missing *missing)
+{
+    if (missing == NULL || !req->allow_auto_topic_creation || wire_string_is_null(*name) ||
+        name->length <= 0 || missing->count == BCLIENT_MISSING_MAX)
+        return;
+    char *copy = ks_alloc((size_t)name->length + 1);
+    memcpy(copy, name->chars, (size_t)name->length);
+    missing->names[missing->count++] = copy;
+    KS_ASSERT(missing->count <= BCLIENT_MISSING_MAX);
+}
+
+enum ks_err bclient_metadata(const struct mimage *img, const struct bclient_cluster *cluster,
+                             int16_t version, const uint8_t *body, uint32_t size_bytes,
+                             struct wire_writer *w, struct bclient_missing *missing)
 {
     struct api_metadata_request req;
     if (version < API_METADATA_VERSION_MIN || version > API_METADATA_VERSION_MAX)
@@ -65,7 +87,11 @@ enum ks_err bclient_metadata(const struct mimage *img, int16_t version, const ui
         return err;
     struct api_metadata_response resp;
     memset(&resp, 0, sizeof(resp));
-    resp.controller_id = -1;
+    resp.controller_id = cluster->controller_id;
+    if (cluster->cluster_id != NULL && cluster->cluster_id[0] != '\0')
+        resp.cluster_id = wire_string_from(cluster->cluster_id);
+    else
+        resp.cluster_id = wire_string_null();
     resp.cluster_authorized_operations = API_METADATA_AUTHORIZED_OPERATIONS_UNSET;
     bclient_metadata_brokers(img, &resp);
     uint32_t asked = req.topic_count < 0 ? img->topic_count : (uint32_t)req.topic_count;
@@ -82,7 +108,9 @@ enum ks_err bclient_metadata(const struct mimage *img, int16_t version, const ui
             bclient_metadata_topic(t, mt);
             continue;
         }
-        mt->error_code = KS_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+        bool by_id = wire_string_is_null(req.topics[i].name);
+        mt->error_code = by_id ? KS_ERR_UNKNOWN_TOPIC_ID : KS_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+        bclient_missing_note(&req, &req.topics[i].name, missing);
         mt->name = req.topics[i].name;
         mt->topic_id = req.topics[i].topic_id;
         mt->topic_authorized_operations = API_METADATA_AUTHORIZED_OPERATIONS_UNSET;

@@ -19,11 +19,33 @@
 #include "system/controller/mimage.h"
 #include "system/proto/wire.h"
 
-/* Decodes a Metadata request and writes the answer from img. Errors: a body that
- * does not decode, a version not implemented. */
-KS_MUST_CHECK enum ks_err bclient_metadata(const struct mimage *img, int16_t version,
-                                           const uint8_t *body, uint32_t size_bytes,
-                                           struct wire_writer *w);
+/* Topic names a Metadata request asked for without finding them. */
+#define BCLIENT_MISSING_MAX 256u
+
+/* What Metadata says of the cluster beside the image. */
+struct bclient_cluster {
+    const char *cluster_id; /* NULL or "": null on the wire */
+    int32_t controller_id;  /* -1: none known */
+};
+
+/* Names of unknown topics asked for with allow_auto_topic_creation (owned copies). */
+struct bclient_missing {
+    char *names[BCLIENT_MISSING_MAX];
+    uint32_t count;
+};
+void bclient_missing_free(struct bclient_missing *missing);
+
+/*
+ * Decodes a Metadata request and writes the answer from img. missing (may be NULL)
+ * gets the unknown topics asked for by name when the request allows auto creation
+ * (the first BCLIENT_MISSING_MAX). Errors: a body that does not decode, a version not
+ * implemented.
+ */
+KS_MUST_CHECK enum ks_err bclient_metadata(const struct mimage *img,
+                                           const struct bclient_cluster *cluster,
+                                           int16_t version, const uint8_t *body,
+                                           uint32_t size_bytes, struct wire_writer *w,
+                                           struct bclient_missing *missing);
 /* Decodes an InitProducerId request and writes the answer, taking the next id from
  * *producer_id_next when the request names none. */
 KS_MUST_CHECK enum ks_err bclient_init_producer_id(int64_t *producer_id_next, int16_t version,

@@ -1,6 +1,11 @@
 /*
- * broker.c: a broker node, see broker.h. Kafka: BrokerServer, KafkaApis, and a small
- * SocketServer stand-in (one request at a time per connection).
+ * broker.c: a broker node, see broker.h. Kafka: BrokerServer, KafkaApis (the request
+ * handlers as rows of the request server's table, srv.h).
+ *
+ * A request handed to the replica manager becomes a struct broker_call, the context of
+ * its completion callback; the callback encodes the answer at the request's version,
+ * ends the request through srv and frees the call. Calls sit in a list so that a stop
+ * or a crash (when the replica manager drops delayed requests unanswered) frees them.
  */
 #include "broker.h"
 
@@ -10,291 +15,247 @@
 
 #include "bclient.h"
 #include "system/proto/api.h"
+#include "system/proto/api_init_producer_id.h"
+#include "system/proto/api_metadata.h"
 
-struct broker_conn {
+struct broker_call {
     struct broker *broker;
-    env_conn_id id;
-    bool open; /* false: closed while a request was with the replica manager */
-    bool busy; /* a request is with the replica manager */
-    int16_t api_key;
-    int16_t api_version;
-    int32_t correlation_id;
-    struct frame_splitter splitter;
-    uint8_t *ahead; /* bytes received, not yet split */
-    uint32_t ahead_size;
-    env_timer_id timer; /* pump after an answer */
+    struct srv_request *request;
+    int16_t version;
+    struct broker_call *prev;
+    struct broker_call *next;
 };
 
-static void broker_conn_pump(struct broker_conn *c);
+/* ---- Calls: requests with the replica manager -------------------------------------- */
 
-/* ---- Connections -------------------------------------------------------------------- */
+static struct broker_call *broker_call_begin(struct broker *b, struct srv_request *request)
+{
+    KS_ASSERT(b->call_count < BROKER_CALLS_MAX);
+    struct broker_call *c = ks_alloc(sizeof(*c));
+    c->broker = b;
+    c->request = request;
+    c->version = request->header.api_version;
+    c->next = b->calls;
+    if (b->calls != NULL)
+        b->calls->prev = c;
+    b->calls = c;
+    b->call_count++;
+    return c;
+}
 
-static void broker_conn_free(struct broker_conn *c)
+static void broker_call_unlink(struct broker_call *c)
 {
     struct broker *b = c->broker;
-    for (uint32_t i = 0; i < b->conn_count; i++) {
-        if (b->conns[i] == c) {
-            memmove(&b->conns[i], &b->conns[i + 1], (b->conn_count - i - 1) * sizeof(*b->conns));
-            b->conn_count--;
-            break;
-        }
-    }
-    if (c->timer != 0)
-        env_timer_cancel(b->env, c->timer);
-    frame_splitter_free(&c->splitter);
-    free(c->ahead);
+    KS_ASSERT(b->call_count > 0);
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        b->calls = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    b->call_count--;
+}
+
+/* Ends the call: the answer (NULL: none, acks=0) goes out and the call is freed. */
+static void broker_call_end(struct broker_call *c, const struct wire_writer *body)
+{
+    struct srv_request *request = c->request;
+    broker_call_unlink(c);
     free(c);
+    if (body != NULL)
+        srv_respond(request, body);
+    else
+        srv_respond_none(request);
 }
 
-static void broker_conn_close(struct broker_conn *c)
+/* Frees calls the replica manager will never answer (after rmgr_free or a crash). */
+static void broker_calls_free(struct broker *b)
 {
-    KS_ASSERT(c->open);
-    env_close(c->broker->env, c->id);
-    c->open = false;
-    if (!c->busy)
-        broker_conn_free(c);
-}
-
-static void broker_conn_timer_fire(void *ctx)
-{
-    struct broker_conn *c = ctx;
-    c->timer = 0;
-    broker_conn_pump(c);
-}
-
-/* Sends the answer (body NULL: none, as for acks=0) and lets the next request in. */
-static void broker_conn_answer(struct broker_conn *c, struct wire_writer *body)
-{
-    KS_ASSERT(c->busy);
-    c->busy = false;
-    if (!c->open) {
-        broker_conn_free(c);
-        return;
+    uint32_t freed = 0;
+    while (b->calls != NULL) { /* bounded by call_count */
+        struct broker_call *c = b->calls;
+        KS_ASSERT(freed++ < BROKER_CALLS_MAX);
+        broker_call_unlink(c);
+        free(c);
     }
-    if (body != NULL) {
-        struct wire_writer w;
-        wire_writer_init(&w);
-        uint32_t start = frame_begin(&w);
-        frame_response_header_write(&w, frame_response_header_version(c->api_key, c->api_version),
-                                    c->correlation_id);
-        wire_write_raw(&w, body->bytes, body->size_bytes);
-        frame_end(&w, start);
-        enum ks_err err = body->err != KS_OK || w.err != KS_OK
-                              ? KS_ERR_INVALID
-                              : env_send(c->broker->env, c->id, w.bytes, w.size_bytes);
-        wire_writer_free(&w);
-        if (err != KS_OK) {
-            broker_conn_close(c);
-            return;
-        }
-    }
-    if (c->timer == 0)
-        c->timer = env_timer_start(c->broker->env, 0, broker_conn_timer_fire, c);
+    KS_ASSERT(b->call_count == 0);
 }
+
+/* ---- Completions ---------------------------------------------------------------------- */
 
 static void broker_produce_done(void *ctx, const struct api_produce_response *response)
 {
-    struct broker_conn *c = ctx;
+    struct broker_call *c = ctx;
     if (response == NULL) {
-        broker_conn_answer(c, NULL);
+        broker_call_end(c, NULL);
         return;
     }
     struct wire_writer w;
     wire_writer_init(&w);
-    api_produce_response_encode(&w, c->api_version, response);
-    broker_conn_answer(c, &w);
+    api_produce_response_encode(&w, c->version, response);
+    broker_call_end(c, &w);
     wire_writer_free(&w);
 }
 
 static void broker_fetch_done(void *ctx, const struct api_fetch_multi_response *response)
 {
-    struct broker_conn *c = ctx;
+    struct broker_call *c = ctx;
     struct wire_writer w;
     wire_writer_init(&w);
-    api_fetch_multi_response_encode(&w, c->api_version, response);
-    broker_conn_answer(c, &w);
+    api_fetch_multi_response_encode(&w, c->version, response);
+    broker_call_end(c, &w);
     wire_writer_free(&w);
 }
 
 static void broker_list_offsets_done(void *ctx, const struct api_list_offsets_response *response)
 {
-    struct broker_conn *c = ctx;
+    struct broker_call *c = ctx;
     struct wire_writer w;
     wire_writer_init(&w);
-    api_list_offsets_response_encode(&w, c->api_version, response);
-    broker_conn_answer(c, &w);
+    api_list_offsets_response_encode(&w, c->version, response);
+    broker_call_end(c, &w);
     wire_writer_free(&w);
 }
 
 static void broker_epoch_done(void *ctx,
                               const struct api_offsets_for_leader_epoch_response *response)
 {
-    struct broker_conn *c = ctx;
+    struct broker_call *c = ctx;
     struct wire_writer w;
     wire_writer_init(&w);
-    api_offsets_for_leader_epoch_response_encode(&w, c->api_version, response);
-    broker_conn_answer(c, &w);
+    api_offsets_for_leader_epoch_response_encode(&w, c->version, response);
+    broker_call_end(c, &w);
     wire_writer_free(&w);
 }
 
-/* Metadata and InitProducerId, answered at once from the broker's own state. */
-static enum ks_err broker_dispatch_client(struct broker_conn *c, const uint8_t *body, uint32_t size)
-{
-    struct wire_writer w;
-    wire_writer_init(&w);
-    enum ks_err err =
-        c->api_key == API_METADATA
-            ? bclient_metadata(&c->broker->rmgr->image, c->api_version, body, size, &w)
-            : bclient_init_producer_id(&c->broker->producer_id_next, c->api_version, body, size,
-                                       &w);
-    if (err == KS_OK)
-        broker_conn_answer(c, &w);
-    wire_writer_free(&w);
-    return err;
-}
+/* ---- Handlers (KafkaApis.handle*Request) ------------------------------------------------ */
 
-/* KafkaApis.handle: decode and hand to the replica manager. Errors close the conn. */
-static enum ks_err broker_dispatch(struct broker_conn *c, const uint8_t *body, uint32_t size)
-{
-    struct rmgr *r = c->broker->rmgr;
-    int16_t v = c->api_version;
-    enum ks_err err = KS_ERR_UNSUPPORTED_VERSION;
-    if (c->api_key == API_METADATA || c->api_key == API_INIT_PRODUCER_ID) {
-        err = broker_dispatch_client(c, body, size);
-    } else if (c->api_key == API_PRODUCE && v >= API_PRODUCE_VERSION_MIN &&
-               v <= API_PRODUCE_VERSION_MAX) {
-        struct api_produce_request req;
-        if ((err = api_produce_request_decode(v, body, size, &req)) == KS_OK) {
-            rmgr_produce(r, &req, broker_produce_done, c);
-            api_produce_request_free(&req);
-        }
-    } else if (c->api_key == API_FETCH && v >= API_FETCH_VERSION_MIN &&
-               v <= API_FETCH_VERSION_MAX) {
-        struct api_fetch_multi_request req;
-        if ((err = api_fetch_multi_request_decode(v, body, size, &req)) == KS_OK) {
-            rmgr_fetch(r, v, &req, broker_fetch_done, c);
-            api_fetch_multi_request_free(&req);
-        }
-    } else if (c->api_key == API_LIST_OFFSETS && v >= API_LIST_OFFSETS_VERSION_MIN &&
-               v <= API_LIST_OFFSETS_VERSION_MAX) {
-        struct api_list_offsets_request req;
-        if ((err = api_list_offsets_request_decode(v, body, size, &req)) == KS_OK) {
-            rmgr_list_offsets(r, &req, broker_list_offsets_done, c);
-            api_list_offsets_request_free(&req);
-        }
-    } else if (c->api_key == API_OFFSET_FOR_LEADER_EPOCH &&
-               v <= API_OFFSETS_FOR_LEADER_EPOCH_VERSION_MAX) {
-        struct api_offsets_for_leader_epoch_request req;
-        if ((err = api_offsets_for_leader_epoch_request_decode(v, body, size, &req)) == KS_OK) {
-            rmgr_offsets_for_leader_epoch(r, &req, broker_epoch_done, c);
-            api_offsets_for_leader_epoch_request_free(&req);
-        }
-    }
-    return err;
-}
-
-static bool broker_conn_frame(struct broker_conn *c, const uint8_t *bytes, uint32_t size)
-{
-    struct wire_reader rd;
-    wire_reader_init(&rd, bytes, size);
-    struct frame_request_header header;
-    int header_version = 0;
-    if (frame_request_header_read(&rd, &header, &header_version) != KS_OK)
-        return false;
-    c->api_key = header.api_key;
-    c->api_version = header.api_version;
-    c->correlation_id = header.correlation_id;
-    c->busy = true;
-    c->broker->requests++;
-    enum ks_err err = broker_dispatch(c, bytes + rd.offset, size - rd.offset);
-    if (err != KS_OK)
-        c->busy = false;
-    return err == KS_OK;
-}
-
-/* Hands over the next whole request, unless one is with the replica manager. */
-static void broker_conn_pump(struct broker_conn *c)
-{
-    uint32_t used = 0;
-    while (c->open && !c->busy && used < c->ahead_size) {
-        uint32_t consumed = 0;
-        if (frame_splitter_feed(&c->splitter, c->ahead + used, c->ahead_size - used, &consumed) !=
-            KS_OK) {
-            broker_conn_close(c);
-            return;
-        }
-        used += consumed;
-        if (!frame_splitter_ready(&c->splitter))
-            continue;
-        const uint8_t *frame = NULL;
-        uint32_t frame_size = 0;
-        frame_splitter_frame(&c->splitter, &frame, &frame_size);
-        bool ok = broker_conn_frame(c, frame, frame_size);
-        frame_splitter_pop(&c->splitter);
-        if (!ok) {
-            broker_conn_close(c);
-            return;
-        }
-    }
-    memmove(c->ahead, c->ahead + used, c->ahead_size - used);
-    c->ahead_size -= used;
-}
-
-static void broker_on_recv(void *ctx, env_conn_id conn, const uint8_t *bytes, uint32_t size)
-{
-    struct broker_conn *c = ctx;
-    KS_ASSERT(conn == c->id);
-    if (!c->open)
-        return;
-    if (c->ahead_size + (uint64_t)size > BROKER_READ_AHEAD_BYTES_MAX) {
-        broker_conn_close(c);
-        return;
-    }
-    c->ahead = ks_realloc(c->ahead, c->ahead_size + size);
-    memcpy(c->ahead + c->ahead_size, bytes, size);
-    c->ahead_size += size;
-    broker_conn_pump(c);
-}
-
-static void broker_on_closed(void *ctx, env_conn_id conn, enum ks_err err)
-{
-    struct broker_conn *c = ctx;
-    (void)conn;
-    (void)err;
-    c->open = false;
-    if (!c->busy)
-        broker_conn_free(c);
-}
-
-static void broker_on_open(void *ctx, env_conn_id conn, enum ks_err err)
-{
-    (void)ctx;
-    (void)conn;
-    (void)err;
-    KS_UNREACHABLE(); /* accepted connections never get on_open */
-}
-
-static const struct env_conn_handler broker_conn_handler = {broker_on_open, broker_on_recv,
-                                                            broker_on_closed};
-
-static void broker_accept(void *ctx, env_conn_id conn, const char *peer_name,
-                          const struct env_conn_handler **handler_out, void **conn_ctx_out)
+static void broker_on_produce(void *ctx, struct srv_request *request)
 {
     struct broker *b = ctx;
-    (void)peer_name;
-    struct broker_conn *c = ks_alloc(sizeof(*c));
-    c->broker = b;
-    c->id = conn;
-    c->open = true;
-    frame_splitter_init(&c->splitter, BROKER_FRAME_BYTES_MAX);
-    *handler_out = &broker_conn_handler;
-    *conn_ctx_out = c;
-    if (b->conn_count == BROKER_CONNS_MAX) {
-        broker_conn_close(c);
+    struct api_produce_request req;
+    b->requests++;
+    if (api_produce_request_decode(request->header.api_version, request->body,
+                                   request->body_size_bytes, &req) != KS_OK) {
+        srv_respond_close(request);
         return;
     }
-    b->conns = ks_realloc(b->conns, (b->conn_count + 1) * sizeof(*b->conns));
-    b->conns[b->conn_count++] = c;
+    rmgr_produce(b->rmgr, &req, broker_produce_done, broker_call_begin(b, request));
+    api_produce_request_free(&req);
+}
+
+static void broker_on_fetch(void *ctx, struct srv_request *request)
+{
+    struct broker *b = ctx;
+    struct api_fetch_multi_request req;
+    int16_t version = request->header.api_version;
+    b->requests++;
+    if (api_fetch_multi_request_decode(version, request->body, request->body_size_bytes,
+                                       &req) != KS_OK) {
+        srv_respond_close(request);
+        return;
+    }
+    rmgr_fetch(b->rmgr, version, &req, broker_fetch_done, broker_call_begin(b, request));
+    api_fetch_multi_request_free(&req);
+}
+
+static void broker_on_list_offsets(void *ctx, struct srv_request *request)
+{
+    struct broker *b = ctx;
+    struct api_list_offsets_request req;
+    b->requests++;
+    if (api_list_offsets_request_decode(request->header.api_version, request->body,
+                                        request->body_size_bytes, &req) != KS_OK) {
+        srv_respond_close(request);
+        return;
+    }
+    rmgr_list_offsets(b->rmgr, &req, broker_list_offsets_done, broker_call_begin(b, request));
+    api_list_offsets_request_free(&req);
+}
+
+static void broker_on_epoch(void *ctx, struct srv_request *request)
+{
+    struct broker *b = ctx;
+    struct api_offsets_for_leader_epoch_request req;
+    b->requests++;
+    if (api_offsets_for_leader_epoch_request_decode(request->header.api_version, request->body,
+                                                    request->body_size_bytes, &req) != KS_OK) {
+        srv_respond_close(request);
+        return;
+    }
+    rmgr_offsets_for_leader_epoch(b->rmgr, &req, broker_epoch_done,
+                                  broker_call_begin(b, request));
+    api_offsets_for_leader_epoch_request_free(&req);
+}
+
+/* Metadata from the broker's image; unknown topics may be created (auto creation). */
+static void broker_on_metadata(void *ctx, struct srv_request *request)
+{
+    struct broker *b = ctx;
+    struct wire_writer w;
+    struct bclient_missing missing;
+    struct bclient_cluster cluster = {b->cluster_id, b->controller_id};
+    b->requests++;
+    missing.count = 0;
+    wire_writer_init(&w);
+    enum ks_err err =
+        bclient_metadata(&b->rmgr->image, &cluster, request->header.api_version, request->body,
+                         request->body_size_bytes, &w,
+                         b->auto_create_fn != NULL ? &missing : NULL);
+    if (err == KS_OK)
+        srv_respond(request, &w);
+    else
+        srv_respond_close(request);
+    wire_writer_free(&w);
+    if (missing.count > 0)
+        b->auto_create_fn(b->auto_create_ctx, (const char *const *)missing.names, missing.count);
+    bclient_missing_free(&missing);
+}
+
+static void broker_on_init_producer_id(void *ctx, struct srv_request *request)
+{
+    struct broker *b = ctx;
+    struct wire_writer w;
+    b->requests++;
+    wire_writer_init(&w);
+    enum ks_err err =
+        bclient_init_producer_id(&b->producer_id_next, request->header.api_version, request->body,
+                                 request->body_size_bytes, &w);
+    if (err == KS_OK)
+        srv_respond(request, &w);
+    else
+        srv_respond_close(request);
+    wire_writer_free(&w);
+}
+
+uint32_t broker_handlers_build(struct broker *b, struct srv_handler *rows, uint32_t rows_max)
+{
+    KS_ASSERT(rows_max >= BROKER_HANDLERS_COUNT);
+    rows[0] = (struct srv_handler){API_PRODUCE, API_PRODUCE_VERSION_MIN, API_PRODUCE_VERSION_MAX,
+                                   broker_on_produce, b};
+    rows[1] = (struct srv_handler){API_FETCH, API_FETCH_VERSION_MIN, API_FETCH_VERSION_MAX,
+                                   broker_on_fetch, b};
+    rows[2] = (struct srv_handler){API_LIST_OFFSETS, API_LIST_OFFSETS_VERSION_MIN,
+                                   API_LIST_OFFSETS_VERSION_MAX, broker_on_list_offsets, b};
+    rows[3] = (struct srv_handler){API_METADATA, API_METADATA_VERSION_MIN, API_METADATA_VERSION_MAX,
+                                   broker_on_metadata, b};
+    rows[4] = (struct srv_handler){API_OFFSET_FOR_LEADER_EPOCH,
+                                   API_OFFSETS_FOR_LEADER_EPOCH_VERSION_MIN,
+                                   API_OFFSETS_FOR_LEADER_EPOCH_VERSION_MAX, broker_on_epoch, b};
+    rows[5] = (struct srv_handler){API_INIT_PRODUCER_ID, API_INIT_PRODUCER_ID_VERSION_MIN,
+                                   API_INIT_PRODUCER_ID_VERSION_MAX, broker_on_init_producer_id, b};
+    _Static_assert(BROKER_HANDLERS_COUNT == 6, "one row an API");
+    return BROKER_HANDLERS_COUNT;
+}
+
+/* Adds the broker's rows to the server (srv_handler_add: the rows' versions are the
+ * broker's codecs', vouched for here). */
+static void broker_handlers_add(struct broker *b)
+{
+    struct srv_handler rows[BROKER_HANDLERS_COUNT];
+    uint32_t count = broker_handlers_build(b, rows, BROKER_HANDLERS_COUNT);
+    for (uint32_t i = 0; i < count; i++)
+        srv_handler_add(b->srv, &rows[i]);
 }
 
 /* ---- Node --------------------------------------------------------------------------- */
@@ -429,8 +390,11 @@ static enum ks_err broker_config(struct broker *b, const struct props *config,
                                  struct rmgr_config *rc, struct plog_config *pc)
 {
     int64_t port = BROKER_PORT_DEFAULT;
+    const char *bad_key = NULL;
+    srv_config_default(&b->srv_config);
     if (rmgr_config_from_props(config, rc) != KS_OK ||
         plog_config_from_props(config, pc) != KS_OK ||
+        srv_config_from_props(&b->srv_config, config, &bad_key) != KS_OK ||
         props_get_i64(config, "port", BROKER_PORT_DEFAULT, &port) != KS_OK || port <= 0 ||
         port > UINT16_MAX)
         return KS_ERR_INVALID_CONFIG;
@@ -438,23 +402,48 @@ static enum ks_err broker_config(struct broker *b, const struct props *config,
     if (dir == NULL)
         dir = props_get(config, "log.dirs"); /* one directory */
     snprintf(b->log_dir, sizeof(b->log_dir), "%s", dir != NULL ? dir : BROKER_LOG_DIR_DEFAULT);
+    const char *cluster = props_get(config, "cluster.id");
+    snprintf(b->cluster_id, sizeof(b->cluster_id), "%s", cluster != NULL ? cluster : "");
     b->port = (uint16_t)port;
     b->broker_id = rc->broker_id;
+    b->srv_config.node_id = b->broker_id;
     return broker_config_kraft(b, config);
 }
 
-void *broker_start(struct env *env, const struct props *config)
+/* The log dir and the server: lent by the host, or the broker's own. */
+static enum ks_err broker_open(struct broker *b, const struct plog_config *pc,
+                               const struct broker_host *host)
+{
+    if (host != NULL) {
+        KS_ASSERT(host->logdir != NULL);
+        KS_ASSERT(host->srv != NULL);
+        b->hosted = true;
+        b->logdir = host->logdir;
+        b->srv = host->srv;
+        return KS_OK;
+    }
+    enum ks_err err = logdir_open(b->env, b->log_dir, pc, NULL, NULL, &b->logdir);
+    if (err == KS_OK)
+        b->srv = srv_create(b->env, &b->srv_config, NULL, 0);
+    return err;
+}
+
+struct broker *broker_create(struct env *env, const struct props *config,
+                             const struct broker_host *host)
 {
     struct broker *b = ks_alloc(sizeof(*b));
     b->env = env;
+    b->controller_id = -1;
     struct rmgr_config rc;
     struct plog_config pc;
     enum ks_err err = broker_config(b, config, &rc, &pc);
     if (err == KS_OK)
-        err = logdir_open(env, b->log_dir, &pc, NULL, NULL, &b->logdir);
+        err = broker_open(b, &pc, host);
     if (err == KS_OK) {
         b->rmgr = rmgr_create(env, &rc, b->logdir, broker_alter_thunk, b);
-        err = env_listen(env, b->port, broker_accept, b);
+        broker_handlers_add(b);
+        if (!b->hosted)
+            err = srv_listen(b->srv, b->port);
     }
     if (err == KS_OK && b->kraft)
         broker_start_kraft(b);
@@ -464,8 +453,14 @@ void *broker_start(struct env *env, const struct props *config)
         return NULL;
     }
     b->producer_id_next = (int64_t)b->broker_id << 32 | (int64_t)(env_random(env) & 0xffffu) << 16;
-    env_tracef(env, "broker.start", "id=%d port=%u", b->broker_id, b->port);
+    env_tracef(env, "broker.start", "id=%d port=%u%s", b->broker_id, b->port,
+               b->hosted ? " hosted" : "");
     return b;
+}
+
+void *broker_start(struct env *env, const struct props *config)
+{
+    return broker_create(env, config, NULL);
 }
 
 void broker_stop(void *node)
@@ -476,14 +471,14 @@ void broker_stop(void *node)
         bmeta_stop(b->meta);
         raft_net_close_all(b->net);
     }
-    rmgr_free(b->rmgr);
+    rmgr_free(b->rmgr); /* delayed requests dropped unanswered */
     b->rmgr = NULL;
-    for (uint32_t i = 0; i < b->conn_count; i++) {
-        if (b->conns[i]->open)
-            env_close(b->env, b->conns[i]->id);
-        b->conns[i]->open = false;
+    if (!b->hosted) {
+        srv_free(b->srv); /* ends the requests still held, closes connections */
+        b->srv = NULL;
     }
-    if (logdir_close(b->logdir, 0) != KS_OK)
+    broker_calls_free(b);
+    if (!b->hosted && logdir_close(b->logdir, 0) != KS_OK)
         env_logf(b->env, ENV_LOG_WARN, "broker %d: unclean log dir close", b->broker_id);
     b->logdir = NULL;
 }
@@ -493,14 +488,12 @@ void broker_destroy(void *node)
     struct broker *b = node;
     if (b->rmgr != NULL)
         rmgr_destroy(b->rmgr);
-    if (b->logdir != NULL)
-        logdir_free(b->logdir);
-    for (uint32_t i = 0; i < b->conn_count; i++) {
-        frame_splitter_free(&b->conns[i]->splitter);
-        free(b->conns[i]->ahead);
-        free(b->conns[i]);
+    if (!b->hosted) {
+        srv_abandon(b->srv);
+        if (b->logdir != NULL)
+            logdir_free(b->logdir);
     }
-    free(b->conns);
+    broker_calls_free(b);
     if (b->net != NULL)
         raft_net_free(b->net);
     bmeta_free(b->meta);
@@ -543,4 +536,23 @@ void broker_set_alter_partition(struct broker *b, rmgr_alter_partition_fn fn, vo
 {
     b->alter_fn = fn;
     b->alter_ctx = ctx;
+}
+
+void broker_set_auto_create(struct broker *b, broker_auto_create_fn fn, void *ctx)
+{
+    b->auto_create_fn = fn;
+    b->auto_create_ctx = ctx;
+}
+
+void broker_set_cluster(struct broker *b, const char *cluster_id, int32_t controller_id)
+{
+    KS_ASSERT(controller_id >= -1);
+    snprintf(b->cluster_id, sizeof(b->cluster_id), "%s", cluster_id != NULL ? cluster_id : "");
+    b->controller_id = controller_id;
+}
+
+struct srv *broker_srv(struct broker *b)
+{
+    KS_ASSERT(b->srv != NULL);
+    return b->srv;
 }

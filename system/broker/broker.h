@@ -1,9 +1,10 @@
 /*
- * broker.h: a broker node: one log dir, the replica manager, and a listener serving
- * Produce, Fetch, ListOffsets and OffsetForLeaderEpoch on the broker port. Kafka:
- * BrokerServer (startup: LogManager, ReplicaManager, SocketServer), KafkaApis
- * (handleProduceRequest, handleFetchRequest, handleListOffsetRequest,
- * handleOffsetForLeaderEpochRequest).
+ * broker.h: a broker node: one log dir, the replica manager, and the request server
+ * (system/server/srv.h) serving Produce, Fetch, ListOffsets, OffsetForLeaderEpoch,
+ * Metadata and InitProducerId on the broker port. Kafka: BrokerServer (startup:
+ * LogManager, ReplicaManager, SocketServer), KafkaApis (handleProduceRequest,
+ * handleFetchRequest, handleListOffsetRequest, handleOffsetForLeaderEpochRequest,
+ * handleTopicMetadataRequest, handleInitProducerIdRequest).
  *
  * Metadata comes in through broker_apply_image: tests push a static image, or, with
  * controller.quorum.voters set (KRaft, process.roles=broker), the broker follows
@@ -12,19 +13,26 @@
  * BrokerLifecycleManager). AlterPartition goes out through the function set with
  * broker_set_alter_partition.
  *
- * Metadata and InitProducerId are answered from the broker's own state (bclient.h).
+ * Requests: each API is a row of the server's handler table; a row's handler decodes
+ * the body and hands it to the replica manager, whose answer (at once, or later for a
+ * delayed produce or fetch) goes back through srv_respond. A body that does not decode
+ * closes the connection, as Kafka does. Other modules serve more APIs on the same
+ * listener by adding rows to broker_srv's table (srv_handler_add), e.g. the group
+ * coordinator (bgroup.h).
  *
- * The listener here is a stand-in for system/server/srv.h until it lands: it splits
- * frames, reads request headers, answers one request at a time per connection (so in
- * order, as Kafka mutes a channel), and closes a connection on a request it cannot
- * decode. Configuration (Kafka's names): node.id or broker.id, port (9092), log.dir
+ * Hosted mode (broker_create with a struct broker_host): a node that already has a log
+ * dir and a request server (kbroker's knode.h) lends them; the broker adds its rows to
+ * that server and opens no listener of its own.
+ *
+ * Configuration (Kafka's names): node.id or broker.id, port (9092), log.dir
  * (kafka-logs), the log's topic defaults (log.segment.bytes, ...), replica.* and
- * min.insync.replicas; KRaft: controller.quorum.voters (`1@c1:9093,...`),
- * listeners (`PLAINTEXT://host:port`, else the node name and port),
- * broker.heartbeat.interval.ms (2000), broker.rack, cluster.id.
+ * min.insync.replicas, socket.request.max.bytes, max.connections; KRaft:
+ * controller.quorum.voters (`1@c1:9093,...`), listeners (`PLAINTEXT://host:port`, else
+ * the node name and port), broker.heartbeat.interval.ms (2000), broker.rack,
+ * cluster.id.
  *
- * Ownership: a broker owns its logdir,
- * replica manager and connections. No global state.
+ * Ownership: a broker owns its logdir (unless hosted), replica manager, server (unless
+ * hosted) and the requests it holds. No global state.
  */
 #ifndef KS_BROKER_BROKER_H
 #define KS_BROKER_BROKER_H
@@ -32,28 +40,48 @@
 #include "blife.h"
 #include "bmeta.h"
 #include "rmgr.h"
+#include "system/server/srv.h"
 
-#define BROKER_CONNS_MAX 1024u
 #define BROKER_PORT_DEFAULT 9092
 #define BROKER_LOG_DIR_DEFAULT "kafka-logs"
 #define BROKER_LOG_DIR_BYTES_MAX 256u
-#define BROKER_READ_AHEAD_BYTES_MAX (64u * 1024u * 1024u)
-#define BROKER_FRAME_BYTES_MAX FRAME_SIZE_MAX_DEFAULT
+#define BROKER_CLUSTER_ID_BYTES_MAX 64u
+/* Requests with the replica manager at once, at most (srv holds one a connection). */
+#define BROKER_CALLS_MAX SRV_CONNS_MAX_LIMIT
+/* Rows broker_handlers_build writes. */
+#define BROKER_HANDLERS_COUNT 6u
 
-struct broker_conn;
+struct broker_call;
+
+/* What a hosting node lends the broker (both borrowed for the broker's life). */
+struct broker_host {
+    struct logdir *logdir;
+    struct srv *srv;
+};
+
+/* Topics a Metadata request asked for that do not exist, when it allows auto
+ * creation (auto.create.topics.enable): the hook may create them. */
+typedef void (*broker_auto_create_fn)(void *ctx, const char *const *topics, uint32_t count);
 
 struct broker {
     struct env *env;
     int32_t broker_id;
     uint16_t port;
     char log_dir[BROKER_LOG_DIR_BYTES_MAX];
+    char cluster_id[BROKER_CLUSTER_ID_BYTES_MAX]; /* cluster.id, for Metadata; "" unknown */
+    int32_t controller_id;                        /* for Metadata; -1 unknown */
+    bool hosted;                                  /* logdir and srv are borrowed */
     struct logdir *logdir;
     struct rmgr *rmgr;
     rmgr_alter_partition_fn alter_fn;
     void *alter_ctx;
-    struct broker_conn **conns; /* open or waiting for an answer */
-    uint32_t conn_count;
-    uint64_t requests;        /* served, for tests */
+    broker_auto_create_fn auto_create_fn;
+    void *auto_create_ctx;
+    struct srv_config srv_config;
+    struct srv *srv;           /* the request server */
+    struct broker_call *calls; /* requests with the replica manager */
+    uint32_t call_count;
+    uint64_t requests;        /* handled, for tests */
     int64_t producer_id_next; /* InitProducerId without a coordinator, see bclient.h */
     /* KRaft (NULL/false when metadata is pushed by a test) */
     bool kraft;
@@ -72,6 +100,9 @@ struct broker {
  * memory only.
  */
 void *broker_start(struct env *env, const struct props *config);
+/* broker_start with what a hosting node lends (NULL: nothing, as broker_start). */
+struct broker *broker_create(struct env *env, const struct props *config,
+                             const struct broker_host *host);
 void broker_stop(void *broker);
 void broker_destroy(void *broker);
 /* One line: lifecycle state, fenced, broker epoch, metadata offset applied. */
@@ -84,5 +115,14 @@ bool broker_shutdown_ready(const struct broker *b);
 
 KS_MUST_CHECK enum ks_err broker_apply_image(struct broker *b, const struct mimage *img);
 void broker_set_alter_partition(struct broker *b, rmgr_alter_partition_fn fn, void *ctx);
+void broker_set_auto_create(struct broker *b, broker_auto_create_fn fn, void *ctx);
+/* What Metadata answers as the controller id and cluster id (KRaft: any live broker). */
+void broker_set_cluster(struct broker *b, const char *cluster_id, int32_t controller_id);
+
+/* The request server the broker's APIs are served on: other modules add their rows
+ * with srv_handler_add. */
+struct srv *broker_srv(struct broker *b);
+/* Writes the broker's rows (BROKER_HANDLERS_COUNT) into rows; returns the count. */
+uint32_t broker_handlers_build(struct broker *b, struct srv_handler *rows, uint32_t rows_max);
 
 #endif

@@ -205,6 +205,19 @@ struct srv *srv_create(struct env *env, const struct srv_config *config,
     return srv;
 }
 
+void srv_handler_add(struct srv *srv, const struct srv_handler *handler)
+{
+    KS_ASSERT(srv->handler_count < SRV_HANDLERS_MAX);
+    KS_ASSERT(srv->state != SRV_SHUT_DOWN);
+    KS_ASSERT(handler->fn != NULL);
+    KS_ASSERT(api_info(handler->api_key) != NULL);
+    KS_ASSERT(handler->api_key != API_API_VERSIONS);
+    KS_ASSERT(srv_handler_find(srv, handler->api_key) == NULL);
+    KS_ASSERT(handler->version_min >= 0);
+    KS_ASSERT(handler->version_min <= handler->version_max);
+    srv->handlers[srv->handler_count++] = *handler;
+}
+
 /* ---- Connections: list, close, free ------------------------------------------------- */
 
 static void srv_conn_unlink(struct srv *srv, struct srv_conn *c)
@@ -672,6 +685,27 @@ void srv_free(struct srv *srv)
         srv_conn_free(c);
     }
     KS_ASSERT(srv->conn_count == 0);
+    KS_ASSERT(srv->read_ahead_total == 0);
+    free(srv);
+}
+
+void srv_abandon(struct srv *srv)
+{
+    if (srv == NULL)
+        return;
+    /* Bounded by conn_count: each pass frees one connection. */
+    while (srv->conn_first != NULL) {
+        struct srv_conn *c = srv->conn_first;
+        if (c->state != SRV_CONN_CLOSED) {
+            KS_ASSERT(srv->stats.conns_open > 0);
+            srv->stats.conns_open--;
+            c->state = SRV_CONN_CLOSED;
+        }
+        if (c->request_live)
+            srv->requests_in_flight--;
+        srv_conn_free(c);
+    }
+    KS_ASSERT(srv->requests_in_flight == 0);
     KS_ASSERT(srv->read_ahead_total == 0);
     free(srv);
 }

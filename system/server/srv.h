@@ -116,6 +116,15 @@ struct srv;
  */
 struct srv *srv_create(struct env *env, const struct srv_config *config,
                        const struct srv_handler *handlers, uint32_t handler_count);
+/*
+ * Adds a row to the table after creation (a module that starts later, such as the
+ * controller on a Raft voter's listener, plugs its APIs in). The rules of srv_create's
+ * table hold except one: the row's versions need not be in api.h's implemented range,
+ * which lists what the broker listener advertises; the module vouches for its own
+ * codecs (the KRaft APIs Vote, BeginQuorumEpoch, EndQuorumEpoch, Fetch v12-13 and
+ * FetchSnapshot are served only on the controller listener). Asserted.
+ */
+void srv_handler_add(struct srv *srv, const struct srv_handler *handler);
 /* Listen on a port. Errors: as env_listen, KS_ERR_TOO_MANY past SRV_LISTENERS_MAX. */
 KS_MUST_CHECK enum ks_err srv_listen(struct srv *srv, uint16_t port);
 
@@ -147,6 +156,10 @@ bool srv_drained(const struct srv *srv);
 /* Frees the server; connections still open are closed. Requests still with a handler
  * are freed too: never touch them after. */
 void srv_free(struct srv *srv);
+
+/* Frees the server without calling env, even to close (the process died: the
+ * environment drops its connections). Requests still with a handler are freed too. */
+void srv_abandon(struct srv *srv);
 
 struct srv_stats {
     uint64_t accepted;
