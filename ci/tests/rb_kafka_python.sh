@@ -5,8 +5,8 @@
 #      its Python modules support here) plus a few corrupted ones; rb_xcheck_test decodes
 #      them and dumps every field; the dump must equal what kafka-python built and reads.
 #   2. rb_xcheck_test builds batches (every codec built in, markers, re-stamped offsets,
-#      LogAppendTime); kafka-python must pass validate_crc() on each and read back every
-#      field as our dump says.
+#      LogAppendTime, KIP-534 delete horizons); kafka-python must pass validate_crc() on
+#      each and read back every field as our dump says.
 # Needs KS_BUILD_DIR (with rb_xcheck_test built). Fails loudly when python3-kafka is
 # missing: ci/bootstrap installs it (and python3-snappy, python3-lz4, python3-zstandard
 # for the codecs).

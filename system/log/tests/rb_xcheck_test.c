@@ -172,20 +172,24 @@ struct xcheck_case {
     int64_t restamp_base_offset;  /* -1: leave 0 */
     int32_t restamp_leader_epoch; /* with restamp */
     int64_t log_append_time;      /* -1: CreateTime */
+    int64_t delete_horizon;       /* KIP-534, as the cleaner stamps it; -1: none */
 };
 
 static const struct xcheck_case xcheck_cases[] = {
-    {RB_COMPRESSION_NONE, 0, -1, -1, -1, 1, false, -1, 0, -1},
-    {RB_COMPRESSION_NONE, 0, -1, -1, -1, 50, false, -1, 0, -1},
-    {RB_COMPRESSION_GZIP, 0, -1, -1, -1, 50, false, -1, 0, -1},
-    {RB_COMPRESSION_SNAPPY, 0, -1, -1, -1, 50, false, -1, 0, -1},
-    {RB_COMPRESSION_LZ4, 0, -1, -1, -1, 50, false, -1, 0, -1},
-    {RB_COMPRESSION_ZSTD, 0, -1, -1, -1, 50, false, -1, 0, -1},
-    {RB_COMPRESSION_SNAPPY, 0, -1, -1, -1, 3000, false, -1, 0, -1}, /* many xerial blocks */
-    {RB_COMPRESSION_NONE, RB_ATTR_TRANSACTIONAL, 123456789, 4, 1000, 7, false, -1, 0, -1},
-    {RB_COMPRESSION_NONE, RB_ATTR_TRANSACTIONAL, 123456789, 4, -1, 0, true, 57, 3, -1},
-    {RB_COMPRESSION_NONE, 0, 9, 0, 0, 10, false, 1099511627776LL, 17, -1},
-    {RB_COMPRESSION_LZ4, 0, -1, -1, -1, 10, false, 4242, 2, 1800000000000LL},
+    {RB_COMPRESSION_NONE, 0, -1, -1, -1, 1, false, -1, 0, -1, -1},
+    {RB_COMPRESSION_NONE, 0, -1, -1, -1, 50, false, -1, 0, -1, -1},
+    {RB_COMPRESSION_GZIP, 0, -1, -1, -1, 50, false, -1, 0, -1, -1},
+    {RB_COMPRESSION_SNAPPY, 0, -1, -1, -1, 50, false, -1, 0, -1, -1},
+    {RB_COMPRESSION_LZ4, 0, -1, -1, -1, 50, false, -1, 0, -1, -1},
+    {RB_COMPRESSION_ZSTD, 0, -1, -1, -1, 50, false, -1, 0, -1, -1},
+    {RB_COMPRESSION_SNAPPY, 0, -1, -1, -1, 3000, false, -1, 0, -1, -1}, /* many xerial blocks */
+    {RB_COMPRESSION_NONE, RB_ATTR_TRANSACTIONAL, 123456789, 4, 1000, 7, false, -1, 0, -1, -1},
+    {RB_COMPRESSION_NONE, RB_ATTR_TRANSACTIONAL, 123456789, 4, -1, 0, true, 57, 3, -1, -1},
+    {RB_COMPRESSION_NONE, 0, 9, 0, 0, 10, false, 1099511627776LL, 17, -1, -1},
+    {RB_COMPRESSION_LZ4, 0, -1, -1, -1, 10, false, 4242, 2, 1800000000000LL, -1},
+    /* KIP-534: baseTimestamp holds the delete horizon, records are deltas from it */
+    {RB_COMPRESSION_NONE, 0, -1, -1, -1, 20, false, 8000, 4, -1, 1700000500000LL},
+    {RB_COMPRESSION_GZIP, 0, -1, -1, -1, 20, false, -1, 0, -1, 1700000500000LL},
 };
 
 static void xcheck_fill(struct rb_builder *b, const struct xcheck_case *c)
@@ -216,6 +220,8 @@ static void xcheck_write_case(const char *dir, uint32_t n, const struct xcheck_c
     rb_builder_init(&b, c->codec);
     rb_builder_set_producer(&b, c->producer_id, c->producer_epoch, c->base_sequence);
     rb_builder_set_flags(&b, c->flags);
+    if (c->delete_horizon >= 0)
+        rb_builder_set_delete_horizon(&b, c->delete_horizon);
     if (c->marker)
         assert_int_equal(rb_builder_append_marker(&b, 1700000000000LL, RB_CONTROL_COMMIT, 5),
                          KS_OK);
