@@ -105,7 +105,8 @@ struct cnet *cnet_create(struct env *env, const struct cnet_config *config, cnet
         char *colon = strrchr(host, ':');
         KS_ASSERT(colon != NULL);
         *colon = '\0';
-        (void)cnet_broker_add(net, -1 - (int32_t)i, host, (uint16_t)atoi(colon + 1));
+        /* -2 - i: -1 is CNET_NO_NODE, which cnet_any_ready returns for "none ready" */
+        (void)cnet_broker_add(net, -2 - (int32_t)i, host, (uint16_t)atoi(colon + 1));
     }
     return net;
 }

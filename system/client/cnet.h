@@ -65,7 +65,7 @@ struct cnet;
 
 struct cnet_broker {
     struct cnet *net;
-    int32_t id; /* bootstrap entries: -1 - index */
+    int32_t id; /* bootstrap entries: -2 - index (-1 is CNET_NO_NODE) */
     char host[CNET_HOST_BYTES_MAX];
     uint16_t port;
     enum cnet_conn_state state;

@@ -167,8 +167,8 @@ static void consumer_history(struct consumer *c, const struct consumer_part *p, 
 
 /* ---- Assignment ----------------------------------------------------------------------- */
 
-static struct consumer_part *consumer_part_find(const struct consumer *c, const char *topic,
-                                                int32_t partition)
+static struct consumer_part *consumer_part_find_any(const struct consumer *c, const char *topic,
+                                                    int32_t partition)
 {
     for (uint32_t i = 0; i < c->part_count; i++) {
         if (c->parts[i].partition == partition && strcmp(c->parts[i].topic, topic) == 0)
@@ -177,9 +177,37 @@ static struct consumer_part *consumer_part_find(const struct consumer *c, const 
     return NULL;
 }
 
+/* An assigned partition (not taken away by consumer_unassign), or NULL. */
+static struct consumer_part *consumer_part_find(const struct consumer *c, const char *topic,
+                                                int32_t partition)
+{
+    struct consumer_part *p = consumer_part_find_any(c, topic, partition);
+    return p != NULL && !p->unassigned ? p : NULL;
+}
+
+enum ks_err consumer_unassign(struct consumer *c, const char *topic, int32_t partition)
+{
+    struct consumer_part *p = consumer_part_find(c, topic, partition);
+    if (p == NULL)
+        return KS_ERR_NOT_FOUND;
+    p->unassigned = true;
+    p->state = CONSUMER_PART_RESET_NEEDED; /* answers in flight are stale now */
+    p->position = CONSUMER_NO_POSITION;
+    KS_ASSERT(consumer_part_find(c, topic, partition) == NULL);
+    return KS_OK;
+}
+
 enum ks_err consumer_assign(struct consumer *c, const char *topic, int32_t partition)
 {
-    if (consumer_part_find(c, topic, partition) != NULL)
+    struct consumer_part *again = consumer_part_find_any(c, topic, partition);
+    if (again != NULL && again->unassigned) {
+        again->unassigned = false;
+        again->retry_at_ns = 0;
+        KS_ASSERT(again->state == CONSUMER_PART_RESET_NEEDED);
+        consumer_wake(c);
+        return KS_OK;
+    }
+    if (again != NULL)
         return KS_OK;
     if (c->part_count == CONSUMER_PARTS_MAX)
         return KS_ERR_TOO_MANY;
@@ -477,14 +505,14 @@ static void consumer_fetch_all(struct consumer *c, uint64_t now)
     for (uint32_t i = 0; i < c->part_count; i++) {
         const struct consumer_part *p = &c->parts[i];
         int32_t leader = cnet_leader(c->net, p->topic, p->partition, NULL);
-        if (done[i] || p->state != CONSUMER_PART_FETCHABLE || p->request_node != CNET_NO_NODE ||
+        if (done[i] || p->unassigned || p->state != CONSUMER_PART_FETCHABLE || p->request_node != CNET_NO_NODE ||
             now < p->retry_at_ns || leader == CNET_NO_NODE || consumer_node_busy(c, leader) ||
             !cnet_ready(c->net, leader))
             continue;
         uint32_t count = 0;
         for (uint32_t j = i; j < c->part_count; j++) {
             const struct consumer_part *q = &c->parts[j];
-            if (!done[j] && q->state == CONSUMER_PART_FETCHABLE &&
+            if (!done[j] && !q->unassigned && q->state == CONSUMER_PART_FETCHABLE &&
                 q->request_node == CNET_NO_NODE && now >= q->retry_at_ns &&
                 cnet_leader(c->net, q->topic, q->partition, NULL) == leader) {
                 indexes[count++] = j;
@@ -517,6 +545,8 @@ static void consumer_run(void *ctx)
     bool need_metadata = false;
     for (uint32_t i = 0; i < c->part_count; i++) {
         struct consumer_part *p = &c->parts[i];
+        if (p->unassigned)
+            continue;
         int32_t leader = cnet_leader(c->net, p->topic, p->partition, NULL);
         need_metadata |= leader == CNET_NO_NODE && p->state != CONSUMER_PART_FAILED;
         if (p->state == CONSUMER_PART_RESET_NEEDED &&

@@ -67,6 +67,7 @@ struct consumer_part {
     int32_t request_node; /* CNET_NO_NODE: nothing in flight */
     uint64_t retry_at_ns;
     int64_t high_watermark; /* from the last fetch answer, -1 before */
+    bool unassigned;        /* taken away (consumer_unassign): not fetched until assigned */
 };
 
 struct consumer_request;
@@ -104,6 +105,11 @@ KS_MUST_CHECK enum ks_err consumer_assign(struct consumer *c, const char *topic,
 /* KafkaConsumer.seek. KS_ERR_NOT_FOUND when not assigned. */
 KS_MUST_CHECK enum ks_err consumer_seek(struct consumer *c, const char *topic, int32_t partition,
                                         int64_t offset);
+/* Group hook (cgroup.h): takes a partition away; its answers in flight are dropped
+ * and nothing more is fetched or delivered until consumer_assign gives it back (then
+ * from auto.offset.reset or a seek). KS_ERR_NOT_FOUND when not assigned. */
+KS_MUST_CHECK enum ks_err consumer_unassign(struct consumer *c, const char *topic,
+                                            int32_t partition);
 /* The next offset to read, CONSUMER_NO_POSITION while unknown or not assigned. */
 int64_t consumer_position(const struct consumer *c, const char *topic, int32_t partition);
 

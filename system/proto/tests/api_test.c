@@ -286,7 +286,7 @@ static void test_invalid_software_name(void **state)
         assert_int_equal(response_version, 3);
         assert_int_equal(response.error_code,
                          software_cases[i].valid ? KS_OK : KS_ERR_INVALID_REQUEST);
-        assert_int_equal(response.key_count, software_cases[i].valid ? 6 : 0);
+        assert_int_equal(response.key_count, software_cases[i].valid ? 16 : 0);
         wire_writer_free(&body);
     }
 }
