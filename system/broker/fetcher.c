@@ -11,6 +11,7 @@
 #include "system/log/rb.h"
 #include "system/proto/api.h"
 #include "system/proto/api_fetch.h"
+#include "system/proto/api_list_offsets.h"
 
 #define FETCHER_NS_PER_MS 1000000ull
 #define FETCHER_BATCHES_MAX (1u << 24)
@@ -188,8 +189,9 @@ static uint32_t fetcher_build_topic(struct fetcher *f, uint32_t first, struct ap
         api_fetch_partition_init(out);
         out->partition = p->partition;
         out->current_leader_epoch = p->leader_epoch;
-        out->fetch_offset = part_log_end_offset(p);
-        out->last_fetched_epoch = plog_latest_epoch(p->log);
+        out->fetch_offset = part_fetch_offset(p);
+        bool restarted = out->fetch_offset > part_log_end_offset(p);
+        out->last_fetched_epoch = restarted ? PART_NO_EPOCH : plog_latest_epoch(p->log);
         out->log_start_offset = p->log->log_start_offset;
         out->partition_max_bytes = f->config.fetch_max_bytes;
         f->sent[f->sent_count++] = (struct fetcher_sent){p, p->leader_epoch, out->fetch_offset};
@@ -204,11 +206,87 @@ static int fetcher_part_cmp(const void *a, const void *b)
     return c != 0 ? c : (x->partition > y->partition) - (x->partition < y->partition);
 }
 
+/* Frames and sends one request whose body encode writes. */
+static enum ks_err fetcher_send_frame(struct fetcher *f, int16_t api_key, int16_t version,
+                                      void (*encode)(struct wire_writer *w, int16_t version,
+                                                     const void *body),
+                                      const void *body)
+{
+    struct wire_writer w;
+    wire_writer_init(&w);
+    uint32_t start = frame_begin(&w);
+    struct frame_request_header header = {api_key, version, ++f->correlation_id,
+                                          wire_string_from(FETCHER_CLIENT_ID)};
+    frame_request_header_write(&w, frame_request_header_version(api_key, version), &header);
+    encode(&w, version, body);
+    frame_end(&w, start);
+    enum ks_err err =
+        w.err != KS_OK ? KS_ERR_INVALID : env_send(f->env, f->conn, w.bytes, w.size_bytes);
+    wire_writer_free(&w);
+    f->inflight_api = api_key;
+    return err;
+}
+
+static void fetcher_encode_fetch(struct wire_writer *w, int16_t version, const void *body)
+{
+    api_fetch_multi_request_encode(w, version, body);
+}
+
+static void fetcher_encode_list_offsets(struct wire_writer *w, int16_t version, const void *body)
+{
+    api_list_offsets_request_encode(w, version, body);
+}
+
+static bool fetcher_reset_pending(const struct fetcher *f)
+{
+    for (uint32_t i = 0; i < f->part_count; i++) {
+        if (f->parts[i]->fetch_reset != PART_RESET_NONE)
+            return true;
+    }
+    return false;
+}
+
+/* ListOffsets for every partition out of range: LATEST or EARLIEST by its step. */
+static enum ks_err fetcher_send_list_offsets(struct fetcher *f)
+{
+    KS_ASSERT(f->conn_open);
+    struct api_list_offsets_request req;
+    api_list_offsets_request_init(&req);
+    req.replica_id = f->config.broker_id;
+    req.topics = ks_alloc((f->part_count + 1) * sizeof(*req.topics));
+    struct api_list_offsets_partition *partitions =
+        ks_alloc((f->part_count + 1) * sizeof(*partitions));
+    f->sent = ks_realloc(f->sent, (f->part_count + 1) * sizeof(*f->sent));
+    f->sent_count = 0;
+    for (uint32_t i = 0; i < f->part_count; i++) {
+        struct part *p = f->parts[i];
+        if (p->fetch_reset == PART_RESET_NONE)
+            continue;
+        struct api_list_offsets_partition *out = &partitions[req.topic_count];
+        out->partition_index = p->partition;
+        out->current_leader_epoch = p->leader_epoch;
+        out->timestamp = p->fetch_reset == PART_RESET_LEADER_END
+                             ? API_LIST_OFFSETS_LATEST_TIMESTAMP
+                             : API_LIST_OFFSETS_EARLIEST_TIMESTAMP;
+        req.topics[req.topic_count++] =
+            (struct api_list_offsets_topic){wire_string_from(p->topic), 1, out};
+        f->sent[f->sent_count++] = (struct fetcher_sent){p, p->leader_epoch, part_fetch_offset(p)};
+    }
+    KS_ASSERT(req.topic_count > 0);
+    enum ks_err err = fetcher_send_frame(f, API_LIST_OFFSETS, FETCHER_LIST_OFFSETS_VERSION,
+                                         fetcher_encode_list_offsets, &req);
+    free(partitions);
+    free(req.topics);
+    return err;
+}
+
 static enum ks_err fetcher_send(struct fetcher *f)
 {
     KS_ASSERT(f->conn_open);
     KS_ASSERT(f->part_count > 0);
     qsort(f->parts, f->part_count, sizeof(*f->parts), fetcher_part_cmp);
+    if (fetcher_reset_pending(f))
+        return fetcher_send_list_offsets(f);
     struct api_fetch_multi_request req;
     api_fetch_multi_request_init(&req);
     req.replica_id = f->config.broker_id;
@@ -220,18 +298,7 @@ static enum ks_err fetcher_send(struct fetcher *f)
     f->sent_count = 0;
     for (uint32_t i = 0; i < f->part_count;)
         i = fetcher_build_topic(f, i, &req.topics[req.topic_count++]);
-    struct wire_writer w;
-    wire_writer_init(&w);
-    uint32_t start = frame_begin(&w);
-    struct frame_request_header header = {API_FETCH, FETCHER_VERSION, ++f->correlation_id,
-                                          wire_string_from(FETCHER_CLIENT_ID)};
-    frame_request_header_write(&w, frame_request_header_version(API_FETCH, FETCHER_VERSION),
-                               &header);
-    api_fetch_multi_request_encode(&w, FETCHER_VERSION, &req);
-    frame_end(&w, start);
-    enum ks_err err =
-        w.err != KS_OK ? KS_ERR_INVALID : env_send(f->env, f->conn, w.bytes, w.size_bytes);
-    wire_writer_free(&w);
+    enum ks_err err = fetcher_send_frame(f, API_FETCH, FETCHER_VERSION, fetcher_encode_fetch, &req);
     for (uint32_t i = 0; i < req.topic_count; i++)
         free(req.topics[i].partitions);
     free(req.topics);
@@ -277,16 +344,67 @@ static enum ks_err fetcher_truncate_diverging(struct fetcher *f, struct part *p,
     return part_truncate_to(p, target);
 }
 
+/* Records the appended batches' producers; after a roll, those below the new segment
+ * first, then a snapshot at its base (UnifiedLog.roll), then the rest. */
+static void fetcher_update_producers(struct part *p, const uint8_t *bytes, uint32_t size,
+                                     bool rolled)
+{
+    if (!rolled) {
+        pstate_update_batches(&p->producers, bytes, size, INT64_MIN, INT64_MAX);
+        return;
+    }
+    int64_t base = plog_active(p->log)->base_offset;
+    pstate_update_batches(&p->producers, bytes, size, INT64_MIN, base);
+    enum ks_err err = pstate_snapshot_write(&p->producers, p->log, base);
+    if (err != KS_OK)
+        env_tracef(p->env, "pstate.snapshot_failed", "%s-%d at %lld: %s", p->topic, p->partition,
+                   (long long)base, ks_err_name(err));
+    pstate_update_batches(&p->producers, bytes, size, base, INT64_MAX);
+}
+
+/* The prefix of whole batches that fits one segment (at least one batch): a follower
+ * append may not exceed segment.bytes, a fetch answer may. */
+static uint32_t fetcher_chunk(const uint8_t *bytes, uint32_t size_bytes, int64_t segment_bytes)
+{
+    uint32_t position = 0;
+    struct rb_scan scan;
+    for (uint32_t i = 0; i < FETCHER_BATCHES_MAX && position < size_bytes; i++) {
+        if (rb_scan(bytes + position, size_bytes - position, &scan) != KS_OK)
+            break;
+        if (position > 0 && (int64_t)position + scan.size_bytes > segment_bytes)
+            break;
+        position += scan.size_bytes;
+    }
+    return position;
+}
+
+/* Appends the whole batches of an answer, a segment's worth at a time. */
+static enum ks_err fetcher_append_records(struct part *p, const uint8_t *bytes, uint32_t whole)
+{
+    uint32_t position = 0;
+    for (uint32_t i = 0; i < FETCHER_BATCHES_MAX && position < whole; i++) {
+        uint32_t chunk =
+            fetcher_chunk(bytes + position, whole - position, p->log->config.segment_bytes);
+        KS_ASSERT(chunk > 0);
+        struct plog_append_info info;
+        enum ks_err err = plog_append_follower(p->log, bytes + position, chunk, &info);
+        if (err != KS_OK)
+            return err;
+        fetcher_update_producers(p, bytes + position, chunk, info.rolled);
+        position += chunk;
+    }
+    KS_ASSERT(position == whole);
+    return KS_OK;
+}
+
 static enum ks_err fetcher_append(struct part *p, const struct api_fetch_partition_data *d)
 {
     uint32_t size = d->records.size_bytes > 0 ? (uint32_t)d->records.size_bytes : 0;
     uint32_t whole = fetcher_whole_batches(d->records.bytes, size);
     if (whole > 0) {
-        struct plog_append_info info;
-        enum ks_err err = plog_append_follower(p->log, d->records.bytes, whole, &info);
+        enum ks_err err = fetcher_append_records(p, d->records.bytes, whole);
         if (err != KS_OK)
             return err;
-        pstate_update_batches(&p->producers, d->records.bytes, whole);
     }
     int64_t leo = part_log_end_offset(p);
     int64_t hw = d->high_watermark < leo ? d->high_watermark : leo;
@@ -299,15 +417,67 @@ static enum ks_err fetcher_append(struct part *p, const struct api_fetch_partiti
     return KS_OK;
 }
 
+/* Whether the partition changed since the request went (role, epoch, position). */
+static bool fetcher_moved_on(const struct fetcher_sent *sent)
+{
+    const struct part *p = sent->part;
+    return p == NULL || p->role != PART_FOLLOWER || p->leader_epoch != sent->leader_epoch ||
+           part_fetch_offset(p) != sent->fetch_offset;
+}
+
+/* One partition of a ListOffsets answer, one step of handleOutOfRangeError; false when
+ * the fetcher should back off. */
+static bool fetcher_apply_offset(struct fetcher *f, const struct fetcher_sent *sent,
+                                 const struct api_list_offsets_partition_response *d)
+{
+    struct part *p = sent->part;
+    if (fetcher_moved_on(sent) || p->fetch_reset == PART_RESET_NONE)
+        return true;
+    enum ks_err err = d->error_code;
+    int64_t leo = part_log_end_offset(p);
+    if (err == KS_OK && d->offset < 0)
+        err = KS_ERR_UNKNOWN_SERVER_ERROR;
+    if (err == KS_OK && p->fetch_reset == PART_RESET_LEADER_END) {
+        if (d->offset < leo) {
+            env_tracef(f->env, "repl.out_of_range", "%s-%d leader %d ends at %lld below %lld",
+                       p->topic, p->partition, f->leader_id, (long long)d->offset, (long long)leo);
+            f->truncations++;
+            err = part_truncate_to(p, d->offset);
+            p->fetch_reset = err == KS_OK ? PART_RESET_NONE : p->fetch_reset;
+        } else {
+            p->fetch_reset = PART_RESET_LEADER_START;
+        }
+    } else if (err == KS_OK) {
+        KS_ASSERT(p->fetch_reset == PART_RESET_LEADER_START);
+        env_tracef(f->env, "repl.out_of_range", "%s-%d leader %d starts at %lld, log end %lld",
+                   p->topic, p->partition, f->leader_id, (long long)d->offset, (long long)leo);
+        if (d->offset > part_fetch_offset(p)) {
+            f->full_truncations++;
+            err = part_truncate_fully_and_start_at(p, d->offset);
+        }
+        p->fetch_reset = err == KS_OK ? PART_RESET_NONE : p->fetch_reset;
+    }
+    if (err != KS_OK)
+        env_tracef(f->env, "repl.fetch_error", "%s-%d from %d: ListOffsets %s", p->topic,
+                   p->partition, f->leader_id, ks_err_name(err));
+    return err == KS_OK;
+}
+
 /* One partition of a response; false when the fetcher should back off. */
 static bool fetcher_apply_partition(struct fetcher *f, const struct fetcher_sent *sent,
                                     const struct api_fetch_partition_data *d)
 {
     struct part *p = sent->part;
-    if (p == NULL || p->role != PART_FOLLOWER || p->leader_epoch != sent->leader_epoch ||
-        part_log_end_offset(p) != sent->fetch_offset)
+    if (fetcher_moved_on(sent))
         return true; /* moved on meanwhile: ignore */
     enum ks_err err = d->error_code;
+    if (err == KS_ERR_OFFSET_OUT_OF_RANGE) {
+        env_tracef(f->env, "repl.out_of_range", "%s-%d from %d at %lld: ask the leader's end",
+                   p->topic, p->partition, f->leader_id, (long long)sent->fetch_offset);
+        f->out_of_range++;
+        p->fetch_reset = PART_RESET_LEADER_END;
+        return true; /* the next request is the ListOffsets */
+    }
     if (err == KS_OK && (d->diverging_epoch >= 0 || d->diverging_end_offset >= 0))
         err = fetcher_truncate_diverging(f, p, d->diverging_epoch, d->diverging_end_offset);
     else if (err == KS_OK)
@@ -333,18 +503,45 @@ fetcher_find_data(const struct api_fetch_multi_response *resp, const struct part
     return NULL;
 }
 
-static bool fetcher_on_frame(struct fetcher *f, const uint8_t *bytes, uint32_t size)
+static const struct api_list_offsets_partition_response *
+fetcher_find_offset(const struct api_list_offsets_response *resp, const struct part *p)
 {
-    struct wire_reader r;
-    wire_reader_init(&r, bytes, size);
-    int32_t correlation_id = 0;
-    int version = frame_response_header_version(API_FETCH, FETCHER_VERSION);
-    if (frame_response_header_read(&r, version, &correlation_id) != KS_OK ||
-        correlation_id != f->correlation_id || f->state != FETCHER_AWAIT_RESPONSE)
+    for (uint32_t t = 0; t < resp->topic_count; t++) {
+        const struct api_list_offsets_topic_response *td = &resp->topics[t];
+        if (!wire_string_equal_cstr(td->name, p->topic))
+            continue;
+        for (uint32_t i = 0; i < td->partition_count; i++) {
+            if (td->partitions[i].partition_index == p->partition)
+                return &td->partitions[i];
+        }
+    }
+    return NULL;
+}
+
+/* A ListOffsets answer body; false when it does not decode. *ok_out false: back off. */
+static bool fetcher_on_list_offsets(struct fetcher *f, const uint8_t *body, uint32_t size,
+                                    bool *ok_out)
+{
+    struct api_list_offsets_response resp;
+    if (api_list_offsets_response_decode(FETCHER_LIST_OFFSETS_VERSION, body, size, &resp) != KS_OK)
         return false;
+    bool ok = true;
+    for (uint32_t i = 0; ok && i < f->sent_count; i++) {
+        const struct api_list_offsets_partition_response *d =
+            f->sent[i].part == NULL ? NULL : fetcher_find_offset(&resp, f->sent[i].part);
+        if (d != NULL && !fetcher_apply_offset(f, &f->sent[i], d))
+            ok = false;
+    }
+    api_list_offsets_response_free(&resp);
+    *ok_out = ok;
+    return true;
+}
+
+/* A Fetch answer body; false when it does not decode. *ok_out false: back off. */
+static bool fetcher_on_fetch(struct fetcher *f, const uint8_t *body, uint32_t size, bool *ok_out)
+{
     struct api_fetch_multi_response resp;
-    if (api_fetch_multi_response_decode(FETCHER_VERSION, bytes + r.offset, size - r.offset,
-                                        &resp) != KS_OK)
+    if (api_fetch_multi_response_decode(FETCHER_VERSION, body, size, &resp) != KS_OK)
         return false;
     bool ok = resp.error_code == KS_OK;
     for (uint32_t i = 0; ok && i < f->sent_count; i++) {
@@ -354,6 +551,27 @@ static bool fetcher_on_frame(struct fetcher *f, const uint8_t *bytes, uint32_t s
             ok = false;
     }
     api_fetch_multi_response_free(&resp);
+    *ok_out = ok;
+    return true;
+}
+
+static bool fetcher_on_frame(struct fetcher *f, const uint8_t *bytes, uint32_t size)
+{
+    struct wire_reader r;
+    wire_reader_init(&r, bytes, size);
+    int32_t correlation_id = 0;
+    bool fetch = f->inflight_api == API_FETCH;
+    int version =
+        fetch ? frame_response_header_version(API_FETCH, FETCHER_VERSION)
+              : frame_response_header_version(API_LIST_OFFSETS, FETCHER_LIST_OFFSETS_VERSION);
+    if (frame_response_header_read(&r, version, &correlation_id) != KS_OK ||
+        correlation_id != f->correlation_id || f->state != FETCHER_AWAIT_RESPONSE)
+        return false;
+    bool ok = false;
+    bool decoded = fetch ? fetcher_on_fetch(f, bytes + r.offset, size - r.offset, &ok)
+                         : fetcher_on_list_offsets(f, bytes + r.offset, size - r.offset, &ok);
+    if (!decoded)
+        return false;
     f->responses++;
     f->sent_count = 0;
     if (ok) {

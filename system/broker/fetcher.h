@@ -16,6 +16,13 @@
  * offset for that epoch, the follower's own end of it): never to the high watermark.
  * Errors and broken connections back off for replica.fetch.backoff.ms.
  *
+ * OFFSET_OUT_OF_RANGE (AbstractFetcherThread.handleOutOfRangeError): the fetcher stops
+ * fetching and asks the leader with ListOffsets v7 (replica id = this broker) for its
+ * log end offset; a follower above it truncates to it; otherwise it asks for the
+ * leader's log start offset, and a follower whose log ends below that truncates fully
+ * and fetches from the leader's log start offset (the leader's retention or
+ * DeleteRecords went past it); else it fetches on from its log end offset.
+ *
  * States: IDLE (nothing to fetch, or ready to send), CONNECTING, AWAIT_RESPONSE,
  * BACKOFF. Ownership: the fetcher owns its connection and timer; it borrows the parts
  * (they live as long as the replica manager).
@@ -29,6 +36,7 @@
 #define FETCHER_PARTS_MAX 4096u
 #define FETCHER_HOST_BYTES_MAX 256u
 #define FETCHER_VERSION 12
+#define FETCHER_LIST_OFFSETS_VERSION 7
 #define FETCHER_FRAME_BYTES_MAX (64u * 1024u * 1024u)
 
 struct fetcher_config {
@@ -68,10 +76,13 @@ struct fetcher {
     struct frame_splitter splitter;
     env_timer_id timer; /* backoff or kick, 0: none */
     int32_t correlation_id;
+    int16_t inflight_api; /* API_FETCH or API_LIST_OFFSETS, in AWAIT_RESPONSE */
     struct fetcher_sent *sent;
     uint32_t sent_count;
     uint64_t responses; /* for tests */
     uint64_t truncations;
+    uint64_t out_of_range; /* OFFSET_OUT_OF_RANGE answers handled */
+    uint64_t full_truncations;
 };
 
 void fetcher_config_default(struct fetcher_config *config, int32_t broker_id);

@@ -35,6 +35,8 @@ void part_init(struct part *p, struct env *env, int32_t broker_id, const char *t
     p->leader_epoch = PART_NO_EPOCH;
     p->partition_epoch = PART_NO_EPOCH;
     p->min_insync_replicas = 1;
+    p->fetch_reset = PART_RESET_NONE;
+    p->fetch_start_offset = PART_NO_OFFSET;
     pstate_init(&p->producers);
 }
 
@@ -103,6 +105,8 @@ bool part_make_leader(struct part *p, const struct mimage_partition *state, int6
     KS_ASSERT(state->leader_epoch >= p->leader_epoch);
     part_copy_assignment(p, state);
     p->leader_epoch_start_offset = part_log_end_offset(p);
+    p->fetch_reset = PART_RESET_NONE;
+    p->fetch_start_offset = PART_NO_OFFSET;
     for (uint32_t i = 0; i < p->replica_count; i++) {
         struct part_replica *r = &p->replicas[i];
         r->last_caught_up_ms = part_in_isr(p, r->broker_id) ? now_ms : 0;
@@ -123,6 +127,7 @@ enum ks_err part_make_follower(struct part *p, const struct mimage_partition *st
     part_copy_assignment(p, state);
     if (was_follower)
         return KS_OK;
+    p->fetch_reset = PART_RESET_NONE; /* a new leader: its answers, not the old one's */
     part_set_role(p, PART_FOLLOWER);
     if (env_bug(p->env, KS_BUG_REPL_TRUNCATE_TO_HW)) {
         /* KAFKA-1211 / KIP-101: trust the high watermark instead of leader epochs. */
@@ -315,7 +320,29 @@ enum ks_err part_truncate_to(struct part *p, int64_t offset)
                (long long)part_high_watermark(p));
     enum ks_err err = plog_truncate_to(p->log, offset);
     if (err == KS_OK)
-        err = pstate_rebuild(&p->producers, p->log);
+        err = pstate_truncate(&p->producers, p->log);
     KS_ASSERT(err != KS_OK || part_log_end_offset(p) <= offset);
+    return err;
+}
+
+int64_t part_fetch_offset(const struct part *p)
+{
+    int64_t leo = part_log_end_offset(p);
+    return p->fetch_start_offset > leo ? p->fetch_start_offset : leo;
+}
+
+enum ks_err part_truncate_fully_and_start_at(struct part *p, int64_t offset)
+{
+    KS_ASSERT(p->role == PART_FOLLOWER);
+    KS_ASSERT(offset > part_log_end_offset(p));
+    int64_t base = p->log->segments[0]->base_offset;
+    env_tracef(p->env, "repl.truncate_fully", "%s-%d leo %lld -> empty, fetch from %lld", p->topic,
+               p->partition, (long long)part_log_end_offset(p), (long long)offset);
+    enum ks_err err = plog_truncate_to(p->log, base);
+    if (err == KS_OK)
+        err = pstate_truncate(&p->producers, p->log);
+    if (err == KS_OK)
+        p->fetch_start_offset = offset;
+    KS_ASSERT(err != KS_OK || part_log_end_offset(p) == base);
     return err;
 }

@@ -37,6 +37,16 @@ enum part_role {
 };
 const char *part_role_name(enum part_role role);
 
+/* A follower's OFFSET_OUT_OF_RANGE handling, step by step (AbstractFetcherThread.
+ * handleOutOfRangeError, ReplicaFetcherThread.fetchLatestOffsetFromLeader and
+ * fetchEarliestOffsetFromLeader): the fetcher asks the leader for its log end offset,
+ * then, when that is not below the follower's, for its log start offset. */
+enum part_fetch_reset {
+    PART_RESET_NONE,
+    PART_RESET_LEADER_END,   /* ask ListOffsets LATEST */
+    PART_RESET_LEADER_START, /* ask ListOffsets EARLIEST */
+};
+
 /* The leader's view of one replica (Kafka: Replica's ReplicaState). */
 struct part_replica {
     int32_t broker_id;
@@ -69,6 +79,11 @@ struct part {
     int32_t alter_isr[PART_REPLICAS_MAX];
     int32_t min_insync_replicas;
     bool hw_ignores_isr; /* bug switch KS_BUG_REPL_HW_IGNORES_ISR */
+    /* Follower, kept by its fetcher: the out-of-range step, and after a full
+     * truncation the offset fetching resumes from while the log is empty below it
+     * (PART_NO_OFFSET: fetch from the log end offset). */
+    enum part_fetch_reset fetch_reset;
+    int64_t fetch_start_offset;
 };
 
 /* The replica's state when created: no role, epochs -1. */
@@ -124,5 +139,14 @@ int32_t part_epoch_for_offset(const struct part *p, int64_t offset);
 
 /* Follower: truncates the log (and rebuilds producer state). Never below the log start. */
 KS_MUST_CHECK enum ks_err part_truncate_to(struct part *p, int64_t offset);
+/* Follower (Kafka: UnifiedLog.truncateFullyAndStartAt, offset above the log end offset,
+ * the leader's log start offset): every record goes, producer state and snapshots
+ * too, and fetching resumes at offset. The log keeps its first segment's base until
+ * the first fetched batch (appended at offset) and the log start offset follows the
+ * leader's (plog has no way to re-base an empty log). */
+KS_MUST_CHECK enum ks_err part_truncate_fully_and_start_at(struct part *p, int64_t offset);
+/* Where the follower fetches from: the log end offset, or the start a full truncation
+ * set while the log is still below it. */
+int64_t part_fetch_offset(const struct part *p);
 
 #endif

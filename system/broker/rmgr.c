@@ -149,6 +149,18 @@ static void delayed_fetch_free(struct delayed_fetch *d)
     free(d);
 }
 
+/* Clean shutdown (UnifiedLog.close): a snapshot at the log end offset, so the next
+ * start replays nothing. The log dir flushes the log right after. */
+static void rmgr_snapshot_on_close(struct part *p)
+{
+    if (p->log->offline)
+        return;
+    enum ks_err err = pstate_snapshot_write(&p->producers, p->log, part_log_end_offset(p));
+    if (err != KS_OK)
+        env_tracef(p->env, "pstate.snapshot_failed", "%s-%d at close: %s", p->topic, p->partition,
+                   ks_err_name(err));
+}
+
 static void rmgr_release(struct rmgr *r, bool crashed)
 {
     for (uint32_t i = 0; i < r->produce_count; i++) {
@@ -168,6 +180,8 @@ static void rmgr_release(struct rmgr *r, bool crashed)
             fetcher_free(r->fetchers[i]);
     }
     for (uint32_t i = 0; i < r->part_count; i++) {
+        if (!crashed)
+            rmgr_snapshot_on_close(r->parts[i]);
         part_free(r->parts[i]);
         free(r->parts[i]);
     }
@@ -255,7 +269,7 @@ static enum ks_err rmgr_part_create(struct rmgr *r, const struct mimage_topic *t
         return KS_ERR_TOO_MANY;
     struct part *p = ks_alloc(sizeof(*p));
     part_init(p, r->env, r->config.broker_id, topic->name, &topic->id, partition, log);
-    err = pstate_rebuild(&p->producers, log);
+    err = pstate_load(&p->producers, log);
     if (err != KS_OK) {
         part_free(p);
         free(p);
@@ -435,6 +449,18 @@ static void rmgr_isr_timer_start(struct rmgr *r)
 
 /* ---- Produce ------------------------------------------------------------------------ */
 
+/* A roll: the producer state of the log below the new segment goes to a snapshot
+ * (UnifiedLog.roll); a failure costs only a longer replay at the next start. */
+static void rmgr_snapshot_on_roll(struct part *p)
+{
+    int64_t base = plog_active(p->log)->base_offset;
+    KS_ASSERT(base <= part_log_end_offset(p));
+    enum ks_err err = pstate_snapshot_write(&p->producers, p->log, base);
+    if (err != KS_OK)
+        env_tracef(p->env, "pstate.snapshot_failed", "%s-%d at %lld: %s", p->topic, p->partition,
+                   (long long)base, ks_err_name(err));
+}
+
 /* Checks and appends one partition's batch. On KS_OK *required_out is the offset the
  * high watermark must reach for acks=all. */
 static enum ks_err rmgr_append(struct part *p, int16_t acks, struct wire_bytes records,
@@ -475,9 +501,11 @@ static enum ks_err rmgr_append(struct part *p, int16_t acks, struct wire_bytes r
     free(copy);
     if (err != KS_OK)
         return err;
+    if (info.rolled)
+        rmgr_snapshot_on_roll(p);
     if (idempotent)
         (void)pstate_update(&p->producers, h->producer_id, h->producer_epoch, h->base_sequence,
-                            last_sequence, info.first_offset, info.last_offset);
+                            last_sequence, info.first_offset, info.last_offset, info.max_timestamp);
     out->base_offset = info.first_offset;
     *required_out = info.last_offset + 1;
     part_maybe_advance_hw(p);

@@ -9,7 +9,9 @@
  * the ISR shrinks on a partitioned follower and expands after the heal, with the high
  * watermark never above an ISR member's log end offset (bug repl_hw_ignores_isr
  * caught); NOT_ENOUGH_REPLICAS and REQUEST_TIMED_OUT; delayed fetch; idempotent
- * duplicates, also across a leader change.
+ * duplicates, also across a leader change, a clean restart (the `.snapshot` at the log
+ * end offset, nothing replayed) and a power loss (the snapshot of the last roll plus a
+ * replay).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -201,7 +203,9 @@ static void hw_observer(void *ctx, struct world *w)
         cl->hw_violations++;
 }
 
-static struct cluster *cl_new(uint64_t seed, env_bug_mask bugs, int min_isr)
+/* segment_bytes 0: Kafka's default log.segment.bytes. */
+static struct cluster *cl_new_segments(uint64_t seed, env_bug_mask bugs, int min_isr,
+                                       int64_t segment_bytes)
 {
     struct cluster *cl = calloc(1, sizeof(*cl));
     struct world_config config;
@@ -218,6 +222,10 @@ static struct cluster *cl_new(uint64_t seed, env_bug_mask bugs, int min_isr)
         snprintf(text, sizeof(text), "%d", min_isr);
         assert_int_equal(props_set(&props, "min.insync.replicas", text), KS_OK);
         assert_int_equal(props_set(&props, "replica.fetch.backoff.ms", "100"), KS_OK);
+        if (segment_bytes > 0) {
+            snprintf(text, sizeof(text), "%lld", (long long)segment_bytes);
+            assert_int_equal(props_set(&props, "log.segment.bytes", text), KS_OK);
+        }
         snprintf(text, sizeof(text), "b%d", id);
         cl->nodes[id] = world_node_add(cl->w, text, &t_broker_type, &props);
         props_free(&props);
@@ -228,6 +236,11 @@ static struct cluster *cl_new(uint64_t seed, env_bug_mask bugs, int min_isr)
     cl_publish(cl);
     world_observer_add(cl->w, hw_observer, cl);
     return cl;
+}
+
+static struct cluster *cl_new(uint64_t seed, env_bug_mask bugs, int min_isr)
+{
+    return cl_new_segments(seed, bugs, min_isr, 0);
 }
 
 static void cl_free(struct cluster *cl)
@@ -694,6 +707,74 @@ static void test_idempotent_duplicates(void **state)
     cl_free(cl);
 }
 
+/* Producer state survives a clean stop (a snapshot at the log end offset, nothing
+ * replayed) and a power loss of every broker (the snapshot of the last roll, the rest
+ * replayed): a retried batch is still answered with its first offsets and not written
+ * again, and a sequence gap is still refused. */
+static void t_restart_all(struct cluster *cl, bool crash)
+{
+    for (int32_t id = 0; id < T_BROKERS; id++) {
+        if (crash)
+            assert_int_equal(world_node_crash(cl->w, cl->nodes[id]), KS_OK);
+        else
+            assert_int_equal(world_node_stop(cl->w, cl->nodes[id]), KS_OK);
+    }
+    cl_run_to(cl, world_now_ns(cl->w) / MS + 100);
+    for (int32_t id = 0; id < T_BROKERS; id++)
+        assert_int_equal(world_node_start(cl->w, cl->nodes[id]), KS_OK);
+    cl_publish(cl);
+    cl_run_to(cl, world_now_ns(cl->w) / MS + 1000);
+}
+
+static void t_dedup_after_restart(struct cluster *cl, int32_t last_sequence, int64_t last_offset)
+{
+    struct part *p = rmgr_part(cl_rmgr(cl, 0), T_TOPIC, 0);
+    int64_t leo = part_log_end_offset(p);
+    int64_t offset = -1;
+    assert_int_equal(t_idem(cl, 0, 0, last_sequence, &offset), KS_OK);
+    assert_int_equal(offset, last_offset);
+    assert_int_equal(part_log_end_offset(p), leo);
+    assert_int_equal(t_idem(cl, 0, 0, last_sequence + 2, &offset),
+                     KS_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
+}
+
+static void test_idempotent_dedup_across_restart(void **state)
+{
+    (void)state;
+    struct cluster *cl = cl_new_segments(53, 0, 2, 1024);
+    cl_run_to(cl, 1000);
+    int64_t offset = -1;
+    int32_t sequence = 0;
+    for (; sequence < 40; sequence++)
+        assert_int_equal(t_idem(cl, 0, 0, sequence, &offset), KS_OK);
+    int64_t last_offset = offset;
+    struct part *p = rmgr_part(cl_rmgr(cl, 0), T_TOPIC, 0);
+    assert_true(p->log->segment_count > 2); /* rolls wrote snapshots */
+
+    t_restart_all(cl, false);
+    p = rmgr_part(cl_rmgr(cl, 0), T_TOPIC, 0);
+    assert_int_equal(p->producers.loaded_snapshot_offset, part_log_end_offset(p));
+    assert_int_equal(p->producers.replayed_batch_count, 0);
+    t_dedup_after_restart(cl, sequence - 1, last_offset);
+
+    for (; sequence < 50; sequence++)
+        assert_int_equal(t_idem(cl, 0, 0, sequence, &offset), KS_OK);
+    last_offset = offset;
+    t_restart_all(cl, true);
+    p = rmgr_part(cl_rmgr(cl, 0), T_TOPIC, 0);
+    assert_true(p->producers.loaded_snapshot_offset >= 0);
+    assert_true(p->producers.replayed_batch_count > 0);
+    /* every replica lost power: the unsynced tail may be gone, the rest is known */
+    const struct pstate_producer *known = pstate_find(&p->producers, 4242);
+    assert_non_null(known);
+    const struct pstate_batch *last = &known->batches[known->batch_count - 1];
+    assert_true(last->last_sequence >= 39);
+    assert_true(last->last_offset <= last_offset);
+    assert_int_equal(last->last_offset, part_log_end_offset(p) - 1);
+    t_dedup_after_restart(cl, last->last_sequence, last->last_offset);
+    cl_free(cl);
+}
+
 /* The same seed gives the same trace. */
 static void test_same_seed_same_trace(void **state)
 {
@@ -723,6 +804,7 @@ int main(void)
         cmocka_unit_test(test_not_enough_replicas),
         cmocka_unit_test(test_delayed_fetch),
         cmocka_unit_test(test_idempotent_duplicates),
+        cmocka_unit_test(test_idempotent_dedup_across_restart),
         cmocka_unit_test(test_same_seed_same_trace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
