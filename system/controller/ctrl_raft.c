@@ -4,6 +4,8 @@
  */
 #include "system/controller/ctrl_raft.h"
 
+#include "system/controller/ctrl_srv.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +21,7 @@ struct ctrl_raft {
     env_timer_id timer;   /* the leadership poll */
     int32_t active_epoch; /* the Raft epoch this node is active in, 0: inactive */
     int32_t last_epoch;   /* the last epoch it was active in: never twice (ctrl asserts) */
+    struct ctrl_srv *srv; /* the controller's APIs on the voter's listener */
 };
 
 /* ---- the ctrl_log seam over raft_append ---- */
@@ -156,6 +159,7 @@ struct ctrl_raft *ctrl_raft_create(struct env *env, const struct ctrl_config *co
     cr->log = (struct ctrl_log){cr, ctrl_raft_next_offset, ctrl_raft_append};
     cr->ctrl = ctrl_create(env, config, &cr->log);
     KS_ASSERT(cr->ctrl != NULL);
+    cr->srv = ctrl_srv_create(env, cr->ctrl);
     return cr;
 }
 
@@ -164,6 +168,13 @@ void ctrl_raft_attach(struct ctrl_raft *cr, struct raft *raft)
     KS_ASSERT(cr->raft == NULL);
     KS_ASSERT(raft != NULL);
     cr->raft = raft;
+    struct srv *listener = raft_srv(raft);
+    if (listener != NULL) {
+        struct srv_handler rows[CTRL_SRV_ROWS];
+        uint32_t count = ctrl_srv_handlers_build(cr->srv, rows, CTRL_SRV_ROWS);
+        for (uint32_t i = 0; i < count; i++)
+            srv_handler_add(listener, &rows[i]);
+    }
     cr->timer = env_timer_start(cr->env, CTRL_RAFT_POLL_INTERVAL_MS * CTRL_RAFT_NS_PER_MS,
                                 ctrl_raft_on_timer, cr);
 }
@@ -182,7 +193,8 @@ void ctrl_raft_free(struct ctrl_raft *cr)
 {
     if (cr == NULL)
         return;
-    ctrl_free(cr->ctrl);
+    ctrl_free(cr->ctrl); /* calls nothing back: the calls below are simply dropped */
+    ctrl_srv_free(cr->srv);
     free(cr);
 }
 

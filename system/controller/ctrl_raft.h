@@ -15,7 +15,11 @@
  * Snapshots: image writes "KSMI", version, the image offset, then each record (u32
  * size + mrec value) that rebuilds the image; load replays them into a fresh image.
  *
- * Ownership: owns the ctrl; borrows the raft (created after this, freed by the caller).
+ * Requests: attaching plugs the controller's APIs (ctrl_srv.h: BrokerRegistration,
+ * BrokerHeartbeat, CreateTopics, DeleteTopics) into the voter's listener (raft_srv),
+ * beside Raft's own; they are answered once their records commit.
+ *
+ * Ownership: owns the ctrl and its request handlers; borrows the raft (created after this, freed by the caller).
  */
 #ifndef KS_CONTROLLER_CTRL_RAFT_H
 #define KS_CONTROLLER_CTRL_RAFT_H
@@ -37,7 +41,8 @@ struct ctrl_raft;
  * then ctrl_raft_attach the voter. */
 struct ctrl_raft *ctrl_raft_create(struct env *env, const struct ctrl_config *config);
 extern const struct raft_state_machine ctrl_raft_sm;
-/* Starts watching the voter's leadership. */
+/* Starts watching the voter's leadership and serves the controller's APIs on its
+ * listener. */
 void ctrl_raft_attach(struct ctrl_raft *cr, struct raft *raft);
 /* Renounces, cancels timers (through env); call before raft_stop. */
 void ctrl_raft_stop(struct ctrl_raft *cr);

@@ -1437,6 +1437,12 @@ static void raft_on_failure(void *ctx, int32_t peer_id, int16_t api_key, uint64_
 static const struct raft_net_handler raft_net_handlers = {raft_on_request, raft_on_response,
                                                           raft_on_failure};
 
+struct srv *raft_srv(struct raft *raft)
+{
+    KS_ASSERT(raft->net != NULL);
+    return raft_net_srv(raft->net);
+}
+
 /* ---- the timer ---- */
 
 static void raft_poll_follower(struct raft *raft, uint64_t now)

@@ -92,6 +92,11 @@ void raft_stop(struct raft *raft);
 void raft_free(struct raft *raft);
 
 void raft_status_get(const struct raft *raft, struct raft_status *out);
+
+struct srv;
+/* The request server on the controller listener (raft_net.h): the Raft APIs are its
+ * rows; a module that serves more on that listener adds its rows (srv_handler_add). */
+struct srv *raft_srv(struct raft *raft);
 const struct raft_log *raft_log_of(const struct raft *raft);
 
 /* The leader appends one record (value) in its own batch and fsyncs it. Errors:

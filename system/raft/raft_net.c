@@ -1,8 +1,16 @@
 /*
  * raft_net.c: framing and connections between KRaft voters, see raft_net.h. Kafka:
- * KafkaNetworkChannel, NetworkClient's in-flight requests.
+ * KafkaNetworkChannel, NetworkClient's in-flight requests; the inbound side is srv.h
+ * (SocketServer and RequestChannel on the controller listener).
  */
 #include "system/raft/raft_net.h"
+
+#include "system/proto/api.h"
+#include "system/proto/api_begin_quorum_epoch.h"
+#include "system/proto/api_end_quorum_epoch.h"
+#include "system/proto/api_fetch.h"
+#include "system/proto/api_fetch_snapshot.h"
+#include "system/proto/api_vote.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,13 +41,6 @@ struct net_peer {
     uint32_t request_count;
 };
 
-struct net_inbound {
-    struct raft_net *net;
-    env_conn_id conn;
-    uint32_t slot;
-    struct frame_splitter splitter;
-};
-
 struct raft_net {
     struct env *env;
     const struct raft_config *config;
@@ -48,7 +49,7 @@ struct raft_net {
     char client_id[RAFT_NET_CLIENT_ID_BYTES_MAX];
     int32_t correlation_next;
     struct net_peer peers[RAFT_VOTERS_MAX]; /* by voter index; own index unused */
-    struct net_inbound *inbound[RAFT_NET_INBOUND_MAX];
+    struct srv *srv; /* the controller listener, once listening */
 };
 
 struct raft_net *raft_net_create(struct env *env, const struct raft_config *config,
@@ -274,108 +275,72 @@ enum ks_err raft_net_send(struct raft_net *net, int32_t peer_id, int16_t api_key
     return KS_OK;
 }
 
-/* ---- inbound ---- */
+/* ---- inbound: the Raft rows of the controller listener's server ---- */
 
-static void inbound_release(struct net_inbound *in)
-{
-    struct raft_net *net = in->net;
-    KS_ASSERT(net->inbound[in->slot] == in);
-    net->inbound[in->slot] = NULL;
-    frame_splitter_free(&in->splitter);
-    free(in);
-}
-
-/* Answers one request frame; returns false when the connection must close. */
-static bool inbound_on_frame(struct net_inbound *in, const uint8_t *bytes, uint32_t size_bytes)
-{
-    struct raft_net *net = in->net;
-    struct frame_request_header header;
-    struct wire_reader r;
-    int header_version = 0;
-    wire_reader_init(&r, bytes, size_bytes);
-    if (frame_request_header_read(&r, &header, &header_version) != KS_OK)
-        return false;
-    struct wire_writer body, frame;
-    wire_writer_init(&body);
-    enum ks_err err =
-        net->handler->on_request(net->ctx, &header, bytes + r.offset, size_bytes - r.offset, &body);
-    if (err == KS_OK && body.err == KS_OK) {
-        wire_writer_init(&frame);
-        uint32_t start = frame_begin(&frame);
-        frame_response_header_write(
-            &frame, frame_response_header_version(header.api_key, header.api_version),
-            header.correlation_id);
-        wire_write_raw(&frame, body.bytes, body.size_bytes);
-        frame_end(&frame, start);
-        err = env_send(net->env, in->conn, frame.bytes, frame.size_bytes);
-        wire_writer_free(&frame);
-    }
-    wire_writer_free(&body);
-    return err == KS_OK && body.err == KS_OK;
-}
-
-static void inbound_on_recv(void *ctx, env_conn_id conn, const uint8_t *bytes, uint32_t size_bytes)
-{
-    struct net_inbound *in = ctx;
-    KS_ASSERT(in->conn == conn);
-    uint32_t offset = 0;
-    while (offset < size_bytes) { /* each round consumes bytes or pops a frame */
-        uint32_t consumed = 0;
-        bool ok = frame_splitter_feed(&in->splitter, bytes + offset, size_bytes - offset,
-                                      &consumed) == KS_OK;
-        offset += consumed;
-        if (ok && frame_splitter_ready(&in->splitter)) {
-            const uint8_t *frame = NULL;
-            uint32_t frame_size = 0;
-            frame_splitter_frame(&in->splitter, &frame, &frame_size);
-            ok = inbound_on_frame(in, frame, frame_size);
-            frame_splitter_pop(&in->splitter);
-        }
-        if (!ok) {
-            env_close(in->net->env, conn);
-            inbound_release(in);
-            return;
-        }
-    }
-}
-
-static void inbound_on_closed(void *ctx, env_conn_id conn, enum ks_err err)
-{
-    struct net_inbound *in = ctx;
-    KS_ASSERT(in->conn == conn);
-    inbound_release(in);
-}
-
-static void inbound_on_open(void *ctx, env_conn_id conn, enum ks_err err)
-{
-    KS_UNREACHABLE(); /* accepted connections are open from the start */
-}
-
-static const struct env_conn_handler inbound_handler = {inbound_on_open, inbound_on_recv,
-                                                        inbound_on_closed};
-
-static void net_accept(void *ctx, env_conn_id conn, const char *peer_name,
-                       const struct env_conn_handler **handler_out, void **conn_ctx_out)
+/* Answers one Raft request at once; a request on_request refuses closes the
+ * connection, as Kafka does. */
+static void net_on_srv_request(void *ctx, struct srv_request *request)
 {
     struct raft_net *net = ctx;
-    *handler_out = &inbound_handler;
-    *conn_ctx_out = NULL;
-    for (uint32_t i = 0; i < RAFT_NET_INBOUND_MAX; i++) {
-        if (net->inbound[i] != NULL)
-            continue;
-        struct net_inbound *in = ks_alloc(sizeof(*in));
-        *in = (struct net_inbound){.net = net, .conn = conn, .slot = i};
-        frame_splitter_init(&in->splitter, RAFT_NET_FRAME_BYTES_MAX);
-        net->inbound[i] = in;
-        *conn_ctx_out = in;
-        return;
-    }
-    env_close(net->env, conn); /* full: turn it away */
+    struct wire_writer body;
+    wire_writer_init(&body);
+    enum ks_err err = net->handler->on_request(net->ctx, &request->header, request->body,
+                                               request->body_size_bytes, &body);
+    if (err == KS_OK && body.err == KS_OK)
+        srv_respond(request, &body);
+    else
+        srv_respond_close(request);
+    wire_writer_free(&body);
+}
+
+/* The Raft APIs and the versions raft.c decodes. */
+static const struct {
+    int16_t api_key;
+    int16_t version_min;
+    int16_t version_max;
+} net_rows[RAFT_NET_SRV_ROWS] = {
+    {API_VOTE, API_VOTE_VERSION_MIN, API_VOTE_VERSION_MAX},
+    {API_BEGIN_QUORUM_EPOCH, API_BEGIN_QUORUM_EPOCH_VERSION_MIN,
+     API_BEGIN_QUORUM_EPOCH_VERSION_MAX},
+    {API_END_QUORUM_EPOCH, API_END_QUORUM_EPOCH_VERSION_MIN, API_END_QUORUM_EPOCH_VERSION_MAX},
+    {API_FETCH, API_FETCH_KRAFT_VERSION_MIN, API_FETCH_KRAFT_VERSION_MAX},
+    {API_FETCH_SNAPSHOT, API_FETCH_SNAPSHOT_VERSION_MIN, API_FETCH_SNAPSHOT_VERSION_MAX},
+};
+
+uint32_t raft_net_handlers_build(struct raft_net *net, struct srv_handler *rows,
+                                 uint32_t rows_max)
+{
+    KS_ASSERT(rows_max >= RAFT_NET_SRV_ROWS);
+    for (uint32_t i = 0; i < RAFT_NET_SRV_ROWS; i++)
+        rows[i] = (struct srv_handler){net_rows[i].api_key, net_rows[i].version_min,
+                                       net_rows[i].version_max, net_on_srv_request, net};
+    return RAFT_NET_SRV_ROWS;
 }
 
 enum ks_err raft_net_listen(struct raft_net *net)
 {
-    return env_listen(net->env, net->config->listener_port, net_accept, net);
+    struct srv_handler rows[RAFT_NET_SRV_ROWS];
+    struct srv_config config;
+    KS_ASSERT(net->srv == NULL);
+    srv_config_default(&config);
+    config.node_id = net->config->node_id;
+    config.request_size_bytes_max = RAFT_NET_FRAME_BYTES_MAX;
+    config.conns_max = RAFT_NET_INBOUND_MAX;
+    uint32_t count = raft_net_handlers_build(net, rows, RAFT_NET_SRV_ROWS);
+    net->srv = srv_create(net->env, &config, NULL, 0);
+    for (uint32_t i = 0; i < count; i++) /* not in api.h's broker-listener range */
+        srv_handler_add(net->srv, &rows[i]);
+    enum ks_err err = srv_listen(net->srv, net->config->listener_port);
+    if (err != KS_OK) {
+        srv_abandon(net->srv);
+        net->srv = NULL;
+    }
+    return err;
+}
+
+struct srv *raft_net_srv(struct raft_net *net)
+{
+    return net->srv;
 }
 
 /* ---- shutdown ---- */
@@ -390,12 +355,8 @@ void raft_net_close_all(struct raft_net *net)
         if (peer->state != PEER_IDLE)
             net_peer_clear(peer, dropped);
     }
-    for (uint32_t i = 0; i < RAFT_NET_INBOUND_MAX; i++) {
-        if (net->inbound[i] == NULL)
-            continue;
-        env_close(net->env, net->inbound[i]->conn);
-        inbound_release(net->inbound[i]);
-    }
+    if (net->srv != NULL)
+        srv_shutdown(net->srv);
 }
 
 void raft_net_free(struct raft_net *net)
@@ -409,9 +370,6 @@ void raft_net_free(struct raft_net *net)
         if (peer->state != PEER_IDLE)
             frame_splitter_free(&peer->splitter);
     }
-    for (uint32_t i = 0; i < RAFT_NET_INBOUND_MAX; i++) {
-        if (net->inbound[i] != NULL)
-            inbound_release(net->inbound[i]);
-    }
+    srv_abandon(net->srv);
     free(net);
 }

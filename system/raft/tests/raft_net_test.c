@@ -3,7 +3,7 @@
  * "a request that does not decode gets a closed connection, never a crash"): a probe
  * node sends one frame to a single-voter quorum's leader and records the answer.
  * Garbage, a truncated Vote, an API the controller does not serve and a negative size
- * prefix close the connection; an observer's Fetch v13 (replica id -1) gets records
+ * prefix close the connection; ApiVersions lists the Raft APIs (the listener is srv.h); an observer's Fetch v13 (replica id -1) gets records
  * and the high watermark. The leader keeps leading through all of it.
  */
 #include <setjmp.h>
@@ -153,10 +153,47 @@ static void test_truncated_vote_closes_the_connection(void **state)
 
 static void test_unserved_api_closes_the_connection(void **state)
 {
+    static const uint8_t body[] = {0, 0};
     uint32_t size = 0;
-    uint8_t *frame = request_frame(API_API_VERSIONS, 0, NULL, 0, &size);
+    uint8_t *frame = request_frame(API_PRODUCE, 3, body, sizeof(body), &size);
     expect_closed(frame, size);
     free(frame);
+}
+
+/* The listener is a request server: ApiVersions lists the Raft APIs it serves. */
+static void test_api_versions_lists_raft_apis(void **state)
+{
+    static const struct {
+        int16_t key;
+        int16_t version_max;
+    } expected[] = {
+        {API_FETCH, API_FETCH_KRAFT_VERSION_MAX}, {API_VOTE, 2}, {API_BEGIN_QUORUM_EPOCH, 0},
+        {API_END_QUORUM_EPOCH, 0},                {API_FETCH_SNAPSHOT, 0},
+    };
+    uint32_t size = 0;
+    uint8_t *frame = request_frame(API_API_VERSIONS, 0, NULL, 0, &size);
+    struct cluster *c = NULL;
+    struct probe *p = probe_run(frame, size, &c);
+    free(frame);
+    assert_false(p->closed);
+    assert_true(p->rx_size > 8);
+    /* size, correlation id (header v0), body */
+    assert_int_equal(ks_be32_load(p->rx), p->rx_size - 4);
+    assert_int_equal(ks_be32_load(p->rx + 4), 7);
+    struct api_versions_response r;
+    assert_int_equal(api_versions_response_decode(0, p->rx + 8, p->rx_size - 8, &r), KS_OK);
+    assert_int_equal(r.error_code, KS_OK);
+    for (uint32_t i = 0; i < KS_ARRAY_COUNT(expected); i++) {
+        bool found = false;
+        for (uint32_t k = 0; k < r.key_count; k++) {
+            if (r.keys[k].api_key != expected[i].key)
+                continue;
+            found = true;
+            assert_int_equal(r.keys[k].version_max, expected[i].version_max);
+        }
+        assert_true(found);
+    }
+    cluster_free(c);
 }
 
 static void test_observer_fetch_gets_records(void **state)
@@ -208,6 +245,7 @@ int main(void)
         cmocka_unit_test(test_garbage_closes_the_connection),
         cmocka_unit_test(test_truncated_vote_closes_the_connection),
         cmocka_unit_test(test_unserved_api_closes_the_connection),
+        cmocka_unit_test(test_api_versions_lists_raft_apis),
         cmocka_unit_test(test_observer_fetch_gets_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
