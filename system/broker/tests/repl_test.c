@@ -11,7 +11,8 @@
  * caught); NOT_ENOUGH_REPLICAS and REQUEST_TIMED_OUT; delayed fetch; idempotent
  * duplicates, also across a leader change, a clean restart (the `.snapshot` at the log
  * end offset, nothing replayed) and a power loss (the snapshot of the last roll plus a
- * replay).
+ * replay); OFFSET_OUT_OF_RANGE below the leader's log start offset (full truncation,
+ * fetch from the leader's start) and above the leader's end (truncate to it).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -775,6 +776,111 @@ static void test_idempotent_dedup_across_restart(void **state)
     cl_free(cl);
 }
 
+/* ---- OFFSET_OUT_OF_RANGE ----------------------------------------------------------- */
+
+static struct fetcher *t_fetcher(struct cluster *cl, int32_t follower, int32_t leader)
+{
+    struct rmgr *r = cl_rmgr(cl, follower);
+    for (uint32_t i = 0; r != NULL && i < r->fetcher_count; i++) {
+        if (r->fetchers[i]->leader_id == leader)
+            return r->fetchers[i];
+    }
+    return NULL;
+}
+
+static void t_isr_without(struct cluster *cl, int32_t out)
+{
+    struct mrec rec;
+    mrec_init(&rec, MREC_PARTITION_CHANGE);
+    rec.u.partition_change.topic_id = cl->topic_id;
+    rec.u.partition_change.partition_id = 0;
+    int32_t count = 0;
+    for (int32_t id = 0; id < T_BROKERS; id++) {
+        if (id != out)
+            rec.u.partition_change.isr.ids[count++] = id;
+    }
+    rec.u.partition_change.isr.count = count;
+    cl_apply(cl, &rec);
+    cl_publish(cl);
+}
+
+/* A follower cut off while the leader's log start offset moves past its log end
+ * (retention, DeleteRecords): after the heal its fetch is out of range; it asks the
+ * leader's end, then start, truncates fully, fetches from the leader's log start
+ * offset, catches up and rejoins the ISR. */
+static void test_out_of_range_below_leader_log_start(void **state)
+{
+    (void)state;
+    struct cluster *cl = cl_new_segments(71, 0, 1, 1024);
+    cl_run_to(cl, 1000);
+    int others[2] = {cl->nodes[0], cl->nodes[1]};
+    world_partition(cl->w, &cl->nodes[2], 1, others, 2, false);
+    t_isr_without(cl, 2);
+    driver_start(cl, 1, 40);
+    cl_run_to(cl, 3000);
+    assert_int_equal(cl->sent, 40);
+    struct part *p0 = rmgr_part(cl_rmgr(cl, 0), T_TOPIC, 0);
+    struct part *p2 = rmgr_part(cl_rmgr(cl, 2), T_TOPIC, 0);
+    int64_t start = part_high_watermark(p0) - 5;
+    assert_true(start > part_log_end_offset(p2));
+    assert_int_equal(plog_advance_log_start_offset(p0->log, start), KS_OK);
+    world_heal(cl->w);
+    cl_run_to(cl, 6000);
+    struct fetcher *f = t_fetcher(cl, 2, 0);
+    assert_non_null(f);
+    assert_true(f->out_of_range >= 1);
+    assert_int_equal(f->full_truncations, 1);
+    assert_int_equal(p2->log->log_start_offset, start);
+    assert_int_equal(part_log_end_offset(p2), part_log_end_offset(p0));
+    assert_int_equal(p2->fetch_reset, PART_RESET_NONE);
+    struct rmgr *rs[T_BROKERS] = {cl_rmgr(cl, 0), cl_rmgr(cl, 1), cl_rmgr(cl, 2)};
+    assert_true(rmgr_check_replicas_agree(rs, T_BROKERS, T_TOPIC, 0, cl->why, sizeof(cl->why)));
+    assert_int_equal(cl_state(cl)->isr_count, 3); /* b2 rejoined */
+    char why[T_WHY_BYTES];
+    assert_true(rmgr_check_record_at(cl_rmgr(cl, 2), T_TOPIC, 0, start + 1, (const uint8_t *)"v36",
+                                     3, why, sizeof(why)));
+    cl_free(cl);
+}
+
+/* A follower whose log (without leader epochs) ends above the leader's: the fetch is out
+ * of range, the leader's end is below, the follower truncates to it and follows. */
+static void test_out_of_range_above_leader_end(void **state)
+{
+    (void)state;
+    struct cluster *cl = cl_new(72, 0, 1);
+    cl_run_to(cl, 1000);
+    int others[2] = {cl->nodes[0], cl->nodes[1]};
+    world_partition(cl->w, &cl->nodes[2], 1, others, 2, false);
+    t_isr_without(cl, 2);
+    struct part *p2 = rmgr_part(cl_rmgr(cl, 2), T_TOPIC, 0);
+    for (int64_t offset = 0; offset < 3; offset++) {
+        uint32_t size = 0;
+        uint8_t *batch = t_batch("stray", -1, -1, -1, &size);
+        assert_int_equal(rb_restamp(batch, size, offset, -1), KS_OK);
+        struct plog_append_info info;
+        assert_int_equal(plog_append_follower(p2->log, batch, size, &info), KS_OK);
+        free(batch);
+    }
+    assert_int_equal(plog_latest_epoch(p2->log), -1);
+    assert_int_equal(part_log_end_offset(p2), 3);
+    world_heal(cl->w);
+    cl_run_to(cl, 3000);
+    struct fetcher *f = t_fetcher(cl, 2, 0);
+    assert_non_null(f);
+    assert_true(f->out_of_range >= 1);
+    assert_int_equal(f->full_truncations, 0);
+    assert_int_equal(part_log_end_offset(p2), 0);
+    struct t_result res;
+    t_produce_value(cl, 0, 1, "after", &res);
+    assert_int_equal(res.error, KS_OK);
+    cl_run_to(cl, 4000);
+    assert_int_equal(part_log_end_offset(p2), 1);
+    char why[T_WHY_BYTES];
+    assert_true(rmgr_check_record_at(cl_rmgr(cl, 2), T_TOPIC, 0, 0, (const uint8_t *)"after", 5,
+                                     why, sizeof(why)));
+    cl_free(cl);
+}
+
 /* The same seed gives the same trace. */
 static void test_same_seed_same_trace(void **state)
 {
@@ -805,6 +911,8 @@ int main(void)
         cmocka_unit_test(test_delayed_fetch),
         cmocka_unit_test(test_idempotent_duplicates),
         cmocka_unit_test(test_idempotent_dedup_across_restart),
+        cmocka_unit_test(test_out_of_range_below_leader_log_start),
+        cmocka_unit_test(test_out_of_range_above_leader_end),
         cmocka_unit_test(test_same_seed_same_trace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
