@@ -13,6 +13,7 @@
 #include "../system/raft/raft.h"
 #include "../system/raft/raft_node.h"
 #include "nodes_raft.h"
+#include "scn_admin.h"
 
 /* Applied offsets whose digest the checker remembers (a run writes far fewer). */
 #define NODES_BROKER_OFFSETS_MAX (1u << 18)
@@ -245,6 +246,10 @@ static const struct scn_node_kind nodes_broker_kinds[] = {
      "(1@c1:9093,...), listeners (PLAINTEXT://b1:9092) or port, log.dirs, "
      "broker.heartbeat.interval.ms, broker.rack, replica.*, min.insync.replicas",
      NULL, 0},
+    {"admin", &scn_admin_node_type,
+     "an admin client (kafka-topics --bootstrap-controller): controller.quorum.voters "
+     "(1@c1:9093,...); the `topic` verb sends it CreateTopics and DeleteTopics",
+     NULL, 0},
 };
 
 static const struct inv_def *const nodes_broker_invariants[] = {
@@ -255,6 +260,8 @@ static const struct inv_def *const nodes_broker_invariants[] = {
 
 const struct scn_module nodes_broker_scn_module = {
     .name = "broker",
+    .verbs = scn_admin_verbs,
+    .verb_count = SCN_ADMIN_VERB_COUNT,
     .node_kinds = nodes_broker_kinds,
     .node_kind_count = KS_ARRAY_COUNT(nodes_broker_kinds),
     .invariants = nodes_broker_invariants,

@@ -8,6 +8,8 @@
  *                          unfenced broker in that partition's ISR;
  *   broker_caught_up       (liveness) by the end every running broker has applied the
  *                          controllers' high watermark and is unfenced (Running).
+ * The module also carries the admin client's node kind `admin` and the verb `topic`
+ * (sim/scn_admin.h: CreateTopics and DeleteTopics sent to the active controller).
  */
 #ifndef SIM_NODES_BROKER_H
 #define SIM_NODES_BROKER_H

@@ -122,9 +122,9 @@ static void heartbeat_done(void *ctx, const struct api_broker_heartbeat_response
     char what[128];
     wire_writer_init(&w);
     api_broker_heartbeat_response_encode(&w, c->version, r);
-    snprintf(what, sizeof(what), "broker %d %s fenced=%d caught_up=%d shut_down=%d",
-             c->subject_id, ks_err_name((enum ks_err)r->error_code), r->is_fenced,
-             r->is_caught_up, r->should_shut_down);
+    snprintf(what, sizeof(what), "broker %d %s fenced=%d caught_up=%d shut_down=%d", c->subject_id,
+             ks_err_name((enum ks_err)r->error_code), r->is_fenced, r->is_caught_up,
+             r->should_shut_down);
     call_end(c, &w, what);
 }
 
@@ -219,8 +219,8 @@ static void on_delete_topics(void *ctx, struct srv_request *request)
     struct ctrl_srv *cs = ctx;
     struct api_delete_topics_request req;
     int16_t version = request->header.api_version;
-    if (api_delete_topics_request_decode(version, request->body, request->body_size_bytes,
-                                         &req) != KS_OK) {
+    if (api_delete_topics_request_decode(version, request->body, request->body_size_bytes, &req) !=
+        KS_OK) {
         srv_respond_close(request);
         return;
     }
@@ -231,8 +231,7 @@ static void on_delete_topics(void *ctx, struct srv_request *request)
 
 /* ---- the table ---- */
 
-uint32_t ctrl_srv_handlers_build(struct ctrl_srv *cs, struct srv_handler *rows,
-                                 uint32_t rows_max)
+uint32_t ctrl_srv_handlers_build(struct ctrl_srv *cs, struct srv_handler *rows, uint32_t rows_max)
 {
     KS_ASSERT(rows_max >= CTRL_SRV_ROWS);
     rows[0] = (struct srv_handler){API_BROKER_REGISTRATION, API_BROKER_REGISTRATION_VERSION_MIN,

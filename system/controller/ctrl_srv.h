@@ -31,8 +31,7 @@ struct ctrl_srv;
 
 struct ctrl_srv *ctrl_srv_create(struct env *env, struct ctrl *ctrl);
 /* Writes the controller's rows (CTRL_SRV_ROWS) for a server's table. */
-uint32_t ctrl_srv_handlers_build(struct ctrl_srv *cs, struct srv_handler *rows,
-                                 uint32_t rows_max);
+uint32_t ctrl_srv_handlers_build(struct ctrl_srv *cs, struct srv_handler *rows, uint32_t rows_max);
 /* Requests still waiting for the controller. */
 uint32_t ctrl_srv_calls_waiting(const struct ctrl_srv *cs);
 /* Frees memory only: the calls still waiting are dropped unanswered. Call it after the
