@@ -9,8 +9,10 @@
 #include "system/proto/api_init_producer_id.h"
 #include "system/proto/api_metadata.h"
 
-static void bclient_metadata_brokers(const struct mimage *img, struct api_metadata_response *out)
+static void bclient_metadata_brokers(const struct mimage *img, const struct bclient_cluster *cluster,
+                                     struct api_metadata_response *out)
 {
+    bool self_listed = false;
     out->brokers = ks_alloc((img->broker_count + 1u) * sizeof(*out->brokers));
     for (uint32_t i = 0; i < img->broker_count; i++) {
         const struct mimage_broker *b = &img->brokers[i];
@@ -21,8 +23,16 @@ static void bclient_metadata_brokers(const struct mimage *img, struct api_metada
         mb->host = wire_string_from(b->endpoints[0].host);
         mb->port = b->endpoints[0].port;
         mb->rack = wire_string_from(b->rack);
+        self_listed = self_listed || b->id == cluster->self_id;
     }
     KS_ASSERT(out->broker_count <= img->broker_count);
+    if (cluster->self_host != NULL && !self_listed) {
+        struct api_metadata_broker *mb = &out->brokers[out->broker_count++];
+        mb->node_id = cluster->self_id;
+        mb->host = wire_string_from(cluster->self_host);
+        mb->port = cluster->self_port;
+        mb->rack = wire_string_null();
+    }
 }
 
 static int32_t *bclient_ids(const int32_t *ids, uint32_t count)
@@ -93,7 +103,7 @@ enum ks_err bclient_metadata(const struct mimage *img, const struct bclient_clus
     else
         resp.cluster_id = wire_string_null();
     resp.cluster_authorized_operations = API_METADATA_AUTHORIZED_OPERATIONS_UNSET;
-    bclient_metadata_brokers(img, &resp);
+    bclient_metadata_brokers(img, cluster, &resp);
     uint32_t asked = req.topic_count < 0 ? img->topic_count : (uint32_t)req.topic_count;
     resp.topics = ks_alloc((asked + 1u) * sizeof(*resp.topics));
     for (uint32_t i = 0; i < asked; i++) {

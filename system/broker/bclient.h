@@ -26,6 +26,11 @@
 struct bclient_cluster {
     const char *cluster_id; /* NULL or "": null on the wire */
     int32_t controller_id;  /* -1: none known */
+    /* This broker, listed when the image does not list it unfenced yet (a node whose
+     * registration is on its way); self_host NULL: never. */
+    int32_t self_id;
+    const char *self_host;
+    int32_t self_port;
 };
 
 /* Names of unknown topics asked for with allow_auto_topic_creation (owned copies). */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "bclient.h"
+#include "bgroup.h"
 #include "system/proto/api.h"
 #include "system/proto/api_init_producer_id.h"
 #include "system/proto/api_metadata.h"
@@ -97,12 +98,46 @@ static void broker_produce_done(void *ctx, const struct api_produce_response *re
     wire_writer_free(&w);
 }
 
+/* Kafka answers a partition with nothing to read with empty records, never null ones
+ * (librdkafka refuses a null MessageSet): a copy of the response with that fixed. The
+ * copy's arrays are allocated (free them with broker_fetch_copy_free); bytes borrowed. */
+static void broker_fetch_copy(const struct api_fetch_multi_response *in,
+                              struct api_fetch_multi_response *out)
+{
+    static const uint8_t empty[1] = {0};
+    *out = *in;
+    out->topics = ks_alloc(((size_t)in->topic_count + 1u) * sizeof(*out->topics));
+    for (uint32_t i = 0; i < in->topic_count; i++) {
+        const struct api_fetch_topic_data *t = &in->topics[i];
+        struct api_fetch_topic_data *o = &out->topics[i];
+        *o = *t;
+        o->partitions = ks_alloc(((size_t)t->partition_count + 1u) * sizeof(*o->partitions));
+        for (uint32_t j = 0; j < t->partition_count; j++) {
+            o->partitions[j] = t->partitions[j];
+            if (o->partitions[j].records.size_bytes < 0)
+                o->partitions[j].records = (struct wire_bytes){empty, 0};
+        }
+    }
+    KS_ASSERT(out->topic_count == in->topic_count);
+}
+
+static void broker_fetch_copy_free(struct api_fetch_multi_response *copy)
+{
+    for (uint32_t i = 0; i < copy->topic_count; i++)
+        free(copy->topics[i].partitions);
+    free(copy->topics);
+    copy->topics = NULL;
+}
+
 static void broker_fetch_done(void *ctx, const struct api_fetch_multi_response *response)
 {
     struct broker_call *c = ctx;
     struct wire_writer w;
+    struct api_fetch_multi_response copy;
+    broker_fetch_copy(response, &copy);
     wire_writer_init(&w);
-    api_fetch_multi_response_encode(&w, c->version, response);
+    api_fetch_multi_response_encode(&w, c->version, &copy);
+    broker_fetch_copy_free(&copy);
     broker_call_end(c, &w);
     wire_writer_free(&w);
 }
@@ -194,7 +229,9 @@ static void broker_on_metadata(void *ctx, struct srv_request *request)
     struct broker *b = ctx;
     struct wire_writer w;
     struct bclient_missing missing;
-    struct bclient_cluster cluster = {b->cluster_id, b->controller_id};
+    struct bclient_cluster cluster = {b->cluster_id, b->controller_id, b->broker_id,
+                                      b->self_host[0] != '\0' ? b->self_host : NULL,
+                                      b->self_port};
     b->requests++;
     missing.count = 0;
     wire_writer_init(&w);
@@ -445,6 +482,10 @@ struct broker *broker_create(struct env *env, const struct props *config,
         if (!b->hosted)
             err = srv_listen(b->srv, b->port);
     }
+    if (err == KS_OK) {
+        b->group = bgroup_attach(b, config); /* the group coordinator's rows on b->srv */
+        err = b->group != NULL ? KS_OK : KS_ERR_INVALID_CONFIG;
+    }
     if (err == KS_OK && b->kraft)
         broker_start_kraft(b);
     if (err != KS_OK) {
@@ -471,6 +512,7 @@ void broker_stop(void *node)
         bmeta_stop(b->meta);
         raft_net_close_all(b->net);
     }
+    bgroup_stop(b->group);
     rmgr_free(b->rmgr); /* delayed requests dropped unanswered */
     b->rmgr = NULL;
     if (!b->hosted) {
@@ -486,6 +528,7 @@ void broker_stop(void *node)
 void broker_destroy(void *node)
 {
     struct broker *b = node;
+    bgroup_free(b->group);
     if (b->rmgr != NULL)
         rmgr_destroy(b->rmgr);
     if (!b->hosted) {
@@ -529,7 +572,9 @@ bool broker_shutdown_ready(const struct broker *b)
 enum ks_err broker_apply_image(struct broker *b, const struct mimage *img)
 {
     KS_ASSERT(b->rmgr != NULL);
-    return rmgr_apply_image(b->rmgr, img);
+    enum ks_err err = rmgr_apply_image(b->rmgr, img);
+    bgroup_on_image(b->group); /* load or unload __consumer_offsets partitions */
+    return err;
 }
 
 void broker_set_alter_partition(struct broker *b, rmgr_alter_partition_fn fn, void *ctx)
@@ -549,6 +594,13 @@ void broker_set_cluster(struct broker *b, const char *cluster_id, int32_t contro
     KS_ASSERT(controller_id >= -1);
     snprintf(b->cluster_id, sizeof(b->cluster_id), "%s", cluster_id != NULL ? cluster_id : "");
     b->controller_id = controller_id;
+}
+
+void broker_set_self_endpoint(struct broker *b, const char *host, uint16_t port)
+{
+    KS_ASSERT(host != NULL);
+    snprintf(b->self_host, sizeof(b->self_host), "%s", host);
+    b->self_port = port;
 }
 
 struct srv *broker_srv(struct broker *b)

@@ -46,12 +46,14 @@
 #define BROKER_LOG_DIR_DEFAULT "kafka-logs"
 #define BROKER_LOG_DIR_BYTES_MAX 256u
 #define BROKER_CLUSTER_ID_BYTES_MAX 64u
+#define BROKER_HOST_BYTES_MAX 256u
 /* Requests with the replica manager at once, at most (srv holds one a connection). */
 #define BROKER_CALLS_MAX SRV_CONNS_MAX_LIMIT
 /* Rows broker_handlers_build writes. */
 #define BROKER_HANDLERS_COUNT 6u
 
 struct broker_call;
+struct bgroup;
 
 /* What a hosting node lends the broker (both borrowed for the broker's life). */
 struct broker_host {
@@ -70,6 +72,8 @@ struct broker {
     char log_dir[BROKER_LOG_DIR_BYTES_MAX];
     char cluster_id[BROKER_CLUSTER_ID_BYTES_MAX]; /* cluster.id, for Metadata; "" unknown */
     int32_t controller_id;                        /* for Metadata; -1 unknown */
+    char self_host[BROKER_HOST_BYTES_MAX];        /* for Metadata before registration */
+    uint16_t self_port;
     bool hosted;                                  /* logdir and srv are borrowed */
     struct logdir *logdir;
     struct rmgr *rmgr;
@@ -90,6 +94,7 @@ struct broker {
     struct raft_net *net; /* to the controllers, shared by meta and life */
     struct bmeta *meta;
     struct blife *life;
+    struct bgroup *group; /* the group coordinator (bgroup.h) */
 };
 
 /*
@@ -118,6 +123,10 @@ void broker_set_alter_partition(struct broker *b, rmgr_alter_partition_fn fn, vo
 void broker_set_auto_create(struct broker *b, broker_auto_create_fn fn, void *ctx);
 /* What Metadata answers as the controller id and cluster id (KRaft: any live broker). */
 void broker_set_cluster(struct broker *b, const char *cluster_id, int32_t controller_id);
+
+/* The endpoint Metadata names this broker at while the image does not list it (a
+ * combined node before its registration commits). */
+void broker_set_self_endpoint(struct broker *b, const char *host, uint16_t port);
 
 /* The request server the broker's APIs are served on: other modules add their rows
  * with srv_handler_add. */

@@ -562,6 +562,7 @@ static int kb_main(const struct kb_args *args)
         rc = kb_bind_address(config, bind, sizeof(bind));
     if (rc == KBROKER_EXIT_OK)
         rc = kb_data_dir(config, data_dir, sizeof(data_dir));
+    config->props = props;
     if (rc == KBROKER_EXIT_OK)
         rc = kb_start(run, config, data_dir, bind, args->verbose);
     if (rc == KBROKER_EXIT_OK)

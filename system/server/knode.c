@@ -12,6 +12,7 @@
 
 #include "system/log/logdir.h"
 #include "system/proto/api_metadata.h"
+#include "system/server/khost.h"
 
 /* Rows of the handler table this node serves so far. */
 #define KNODE_HANDLERS_MAX 8u
@@ -29,6 +30,7 @@ struct knode {
     char directory_id[KNODE_UUID_CHARS + 1];
     struct logdir *logdir;
     struct srv *srv;
+    struct khost *host; /* combined mode: the voter, controller and broker */
 };
 
 /* ---- Configuration --------------------------------------------------------------------- */
@@ -476,7 +478,7 @@ static uint32_t knode_handlers_build(struct knode *node, struct srv_handler *row
     const struct api_info *metadata = api_info(API_METADATA);
     KS_ASSERT(metadata->version_min != API_VERSION_NONE);
     uint32_t count = 0;
-    if (node->config.role_broker) {
+    if (node->config.role_broker && !node->config.role_controller) {
         rows[count++] = (struct srv_handler){API_METADATA, metadata->version_min,
                                              metadata->version_max, knode_on_metadata, node};
     }
@@ -485,6 +487,61 @@ static uint32_t knode_handlers_build(struct knode *node, struct srv_handler *row
 }
 
 /* ---- Lifecycle ------------------------------------------------------------------------------ */
+
+/* A combined node hosts the voter, the controller and the broker. */
+static bool knode_hosts(const struct knode *node)
+{
+    return node->config.role_broker && node->config.role_controller;
+}
+
+/* The controller listener (named in controller.listener.names), or NULL. */
+static const struct knode_listener *knode_controller_listener(const struct knode_config *config)
+{
+    for (uint32_t i = 0; i < config->listener_count; i++) {
+        if (knode_is_controller_listener(config, config->listeners[i].name))
+            return &config->listeners[i];
+    }
+    return NULL;
+}
+
+/* controller.quorum.voters as text; without any, this node alone (a voter entry's
+ * port is never dialled by a quorum of one). */
+static void knode_voters_text(const struct knode *node, char *out, size_t out_bytes)
+{
+    const struct knode_config *config = &node->config;
+    const struct knode_listener *cl = knode_controller_listener(config);
+    size_t used = 0;
+    out[0] = '\0';
+    for (uint32_t i = 0; i < config->voter_count && used < out_bytes; i++) {
+        const struct knode_voter *v = &config->voters[i];
+        bool v6 = strchr(v->host, ':') != NULL;
+        int n = snprintf(out + used, out_bytes - used, "%s%d@%s%s%s:%u", i == 0 ? "" : ",",
+                         v->node_id, v6 ? "[" : "", v->host, v6 ? "]" : "", v->port);
+        used += n > 0 ? (size_t)n : 0;
+    }
+    if (config->voter_count == 0)
+        snprintf(out, out_bytes, "%d@%s:%u", config->node_id, "localhost",
+                 cl != NULL && cl->port != 0 ? cl->port : 1u);
+}
+
+static enum ks_err knode_host_start(struct knode *node, char *error, size_t error_bytes)
+{
+    struct khost_config hc;
+    const struct knode_listener *endpoint = knode_config_broker_endpoint(&node->config);
+    const struct knode_listener *cl = knode_controller_listener(&node->config);
+    KS_ASSERT(endpoint != NULL);
+    memset(&hc, 0, sizeof(hc));
+    hc.node_id = node->config.node_id;
+    hc.cluster_id = node->cluster_id;
+    hc.props = node->config.props;
+    hc.log_dir = node->config.log_dir;
+    snprintf(hc.endpoint_host, sizeof(hc.endpoint_host), "%s",
+             endpoint->host[0] != '\0' ? endpoint->host : "localhost");
+    hc.endpoint_port = endpoint->port;
+    knode_voters_text(node, hc.voters, sizeof(hc.voters));
+    hc.controller_port = cl != NULL ? cl->port : (node->config.voter_count > 0 ? -1 : 0);
+    return khost_start(node->env, &hc, node->logdir, node->srv, &node->host, error, error_bytes);
+}
 
 static enum ks_err knode_open_storage(struct knode *node, char *error, size_t error_bytes)
 {
@@ -519,6 +576,8 @@ static enum ks_err knode_listen_all(struct knode *node, char *error, size_t erro
 {
     for (uint32_t i = 0; i < node->config.listener_count; i++) {
         const struct knode_listener *l = &node->config.listeners[i];
+        if (knode_hosts(node) && knode_is_controller_listener(&node->config, l->name))
+            continue; /* the voter listens there */
         enum ks_err err = srv_listen(node->srv, l->port);
         if (err != KS_OK) {
             snprintf(error, error_bytes, "Socket server failed to bind to %s:%u (%s): %s", l->host,
@@ -555,6 +614,8 @@ enum ks_err knode_start(struct env *env, const struct knode_config *config, stru
         node->srv = srv_create(env, &node->config.srv, rows, count);
         err = knode_listen_all(node, error, error_bytes);
     }
+    if (err == KS_OK && knode_hosts(node))
+        err = knode_host_start(node, error, error_bytes);
     if (err != KS_OK) {
         knode_free(node);
         return err;
@@ -589,6 +650,11 @@ const char *knode_directory_id(const struct knode *node)
     return node->directory_id;
 }
 
+bool knode_ready(const struct knode *node)
+{
+    return node->host == NULL || khost_ready(node->host);
+}
+
 struct srv *knode_srv(struct knode *node)
 {
     return node->srv;
@@ -611,8 +677,12 @@ enum ks_err knode_close(struct knode *node)
 {
     KS_ASSERT(node->state == KNODE_SHUTTING_DOWN);
     KS_ASSERT(node->logdir != NULL);
+    if (node->host != NULL)
+        khost_stop(node->host); /* answers what waits for the controller, stops the broker */
     srv_free(node->srv);
     node->srv = NULL;
+    khost_free(node->host);
+    node->host = NULL;
     enum ks_err err = logdir_close(node->logdir, -1); /* no broker epoch before registration */
     node->logdir = NULL;
     env_tracef(node->env, "knode.close", "node %d: %s", node->config.node_id, ks_err_name(err));
@@ -624,6 +694,7 @@ void knode_free(struct knode *node)
 {
     if (node == NULL)
         return;
+    khost_free(node->host);
     srv_free(node->srv);
     if (node->logdir != NULL)
         logdir_free(node->logdir);

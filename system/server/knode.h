@@ -2,15 +2,18 @@
  * knode.h: one Kafka node in KRaft mode as kbroker runs it: its configuration by
  * Kafka's property names, its log directory (meta.properties, the clean-shutdown
  * marker, the partition logs through logdir), and the request server on its listeners
- * with the APIs the node serves so far: ApiVersions and Metadata (this node as the one
- * broker and the controller; no topics yet). Kafka: KafkaRaftServer, KafkaConfig
+ * with the APIs the node serves. A combined node (process.roles=broker,controller)
+ * hosts the KRaft voter, the controller and the broker (khost.h): the data path
+ * (Produce, Fetch, ListOffsets, OffsetForLeaderEpoch, InitProducerId), Metadata from
+ * the committed image, CreateTopics and DeleteTopics through the controller. A node with
+ * one role answers ApiVersions and Metadata only (itself, no topics) so far. Kafka: KafkaRaftServer, KafkaConfig
  * (node.id, process.roles, listeners, advertised.listeners, log.dirs,
  * controller.quorum.voters), MetaProperties (meta.properties v1), KafkaApis
  * .handleTopicMetadataRequest, BrokerServer.shutdown.
  *
  * Written against env.h only: the same node starts under simulation (paths are relative
- * to the env's data directory) and in kbroker. The broker and controller modules will
- * add their rows to the handler table (knode_handlers_build).
+ * to the env's data directory) and in kbroker. Other modules add rows to the handler
+ * table through knode_srv (srv_handler_add).
  *
  * Lifecycle: knode_start (read or write meta.properties, open the log dir, listen),
  * then knode_shutdown (stop taking requests) until knode_drained, then knode_close
@@ -63,6 +66,9 @@ struct knode_config {
     char log_dir[KNODE_PATH_BYTES_MAX]; /* first entry of log.dirs (or log.dir) */
     struct srv_config srv;              /* socket.request.max.bytes, max.connections */
     struct plog_config log;             /* log.segment.bytes, log.retention.ms, ... */
+    /* Every setting as given (min.insync.replicas, num.partitions, ...), read by the
+     * hosted broker and controller; borrowed for knode_start only; may be NULL. */
+    const struct props *props;
     /* Optional: called after each listener is bound (kbroker reads the port a port 0
      * got and calls knode_listener_port_set). Not a Kafka setting. */
     void (*listen_hook)(void *ctx, struct knode *node, uint32_t index);
@@ -107,6 +113,8 @@ void knode_listener_port_set(struct knode *node, uint32_t index, uint16_t port);
 
 const char *knode_cluster_id(const struct knode *node);
 const char *knode_directory_id(const struct knode *node);
+/* Whether the hosted broker is registered and unfenced (true for a one-role node). */
+bool knode_ready(const struct knode *node);
 struct srv *knode_srv(struct knode *node);
 
 /* Stop taking requests; in-flight answers still go out. */
