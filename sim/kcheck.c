@@ -16,8 +16,9 @@
 const char *kcheck_kind_name(enum kcheck_kind kind)
 {
     static const char *const names[KCHECK_KIND_COUNT] = {
-        "kcheck_acked_present", "kcheck_no_duplicates", "kcheck_consumer_order",
-        "kcheck_consumed_committed", "kcheck_key_order"};
+        "kcheck_acked_present",      "kcheck_no_duplicates", "kcheck_consumer_order",
+        "kcheck_consumed_committed", "kcheck_key_order",     "kcheck_replicas_agree",
+        "kcheck_hw_monotonic"};
     KS_ASSERT(kind < KCHECK_KIND_COUNT);
     return names[kind];
 }
@@ -26,6 +27,7 @@ struct kcheck *kcheck_create(const struct history *history)
 {
     struct kcheck *ck = ks_alloc(sizeof(*ck));
     ck->history = history;
+    kcheck_hw_watch_init(&ck->hw_watch);
     return ck;
 }
 
@@ -33,8 +35,11 @@ void kcheck_free(struct kcheck *ck)
 {
     if (ck == NULL)
         return;
-    for (uint32_t i = 0; i < ck->replica_count; i++)
+    for (uint32_t i = 0; i < ck->replica_count; i++) {
         free(ck->replicas[i].records);
+        free(ck->replicas[i].batches);
+    }
+    kcheck_hw_watch_free(&ck->hw_watch);
     free(ck);
 }
 
@@ -67,9 +72,23 @@ static void kcheck_replica_push(struct kcheck_replica *r, int64_t offset, uint64
     r->records[r->record_count++] = (struct kcheck_record){offset, digest};
 }
 
+static void kcheck_replica_push_batch(struct kcheck_replica *r, const struct rb_batch *batch,
+                                      const uint8_t *bytes, uint32_t *capacity)
+{
+    if (r->batch_count == *capacity) {
+        *capacity = *capacity == 0 ? 64 : *capacity * 2;
+        r->batches = ks_realloc(r->batches, *capacity * sizeof(*r->batches));
+    }
+    const struct rb_batch_header *h = &batch->header;
+    KS_ASSERT(r->batch_count == 0 || r->batches[r->batch_count - 1].last_offset < h->base_offset);
+    r->batches[r->batch_count++] =
+        (struct kcheck_batch){h->base_offset, h->base_offset + h->last_offset_delta,
+                              h->partition_leader_epoch, history_digest(bytes, batch->size_bytes)};
+}
+
 /* Appends the records of the batches in bytes; returns the offset after the last. */
 static int64_t kcheck_replica_batches(struct kcheck_replica *r, const uint8_t *bytes, uint32_t size,
-                                      int64_t offset, uint32_t *capacity)
+                                      int64_t offset, uint32_t *capacity, uint32_t *batch_capacity)
 {
     size_t at = 0;
     while (at < size) {
@@ -77,6 +96,8 @@ static int64_t kcheck_replica_batches(struct kcheck_replica *r, const uint8_t *b
         if (rb_decode(bytes + at, size - at, &batch) != KS_OK)
             break;
         int64_t last = batch.header.base_offset + batch.header.last_offset_delta;
+        if (last >= offset)
+            kcheck_replica_push_batch(r, &batch, bytes + at, batch_capacity);
         struct rb_iter it;
         struct rb_record rec;
         rb_iter_init(&it, &batch);
@@ -112,8 +133,9 @@ enum ks_err kcheck_add_replica(struct kcheck *ck, struct part *p, bool in_isr, b
     r->in_isr = in_isr;
     r->leader = leader;
     r->high_watermark = part_high_watermark(p);
+    r->log_start_offset = p->log->log_start_offset;
     r->log_end_offset = part_log_end_offset(p);
-    uint32_t capacity = 0;
+    uint32_t capacity = 0, batch_capacity = 0;
     int64_t offset = p->log->log_start_offset;
     while (offset < r->log_end_offset) {
         uint8_t *bytes = NULL;
@@ -124,7 +146,7 @@ enum ks_err kcheck_add_replica(struct kcheck *ck, struct part *p, bool in_isr, b
             free(bytes);
             return err == KS_OK ? KS_ERR_IO : err;
         }
-        int64_t next = kcheck_replica_batches(r, bytes, size, offset, &capacity);
+        int64_t next = kcheck_replica_batches(r, bytes, size, offset, &capacity, &batch_capacity);
         free(bytes);
         if (next <= offset)
             return KS_ERR_CORRUPT_MESSAGE;
@@ -362,11 +384,137 @@ static void kcheck_key_order(struct kcheck *ck)
     free(acks);
 }
 
+/* ---- Replicas agree below the high watermark ------------------------------------ */
+
+static const struct kcheck_batch *kcheck_batch_at(const struct kcheck_replica *r, int64_t base)
+{
+    uint32_t lo = 0, hi = r->batch_count;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (r->batches[mid].base_offset < base)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < r->batch_count && r->batches[lo].base_offset == base ? &r->batches[lo] : NULL;
+}
+
+/* Every batch of a inside [low, high) is in b, byte for byte; false after reporting. */
+static bool kcheck_pair_covered(struct kcheck *ck, const struct kcheck_replica *a,
+                                const struct kcheck_replica *b, int64_t low, int64_t high)
+{
+    for (uint32_t i = 0; i < a->batch_count; i++) {
+        const struct kcheck_batch *x = &a->batches[i];
+        if (x->base_offset < low || x->last_offset >= high)
+            continue;
+        const struct kcheck_batch *y = kcheck_batch_at(b, x->base_offset);
+        if (y != NULL && y->last_offset == x->last_offset && y->digest == x->digest)
+            continue;
+        kcheck_violation(ck, KCHECK_REPLICAS_AGREE,
+                         "%s-%d: brokers %d and %d differ at offset %" PRId64
+                         " below high watermarks %" PRId64 " and %" PRId64
+                         ": broker %d has offsets %" PRId64 "..%" PRId64
+                         " (leader epoch %d), broker %d %s (end of run)",
+                         history_topic_name(ck->history, a->topic), a->partition, a->broker_id,
+                         b->broker_id, x->base_offset, a->high_watermark, b->high_watermark,
+                         a->broker_id, x->base_offset, x->last_offset, x->leader_epoch,
+                         b->broker_id, y == NULL ? "no batch there" : "another batch");
+        return false;
+    }
+    return true;
+}
+
+static void kcheck_replicas_agree(struct kcheck *ck)
+{
+    for (uint32_t i = 0; i < ck->replica_count; i++) {
+        const struct kcheck_replica *a = &ck->replicas[i];
+        for (uint32_t j = i + 1; j < ck->replica_count; j++) {
+            const struct kcheck_replica *b = &ck->replicas[j];
+            if (a->topic != b->topic || a->partition != b->partition)
+                continue;
+            int64_t low = a->log_start_offset > b->log_start_offset ? a->log_start_offset
+                                                                    : b->log_start_offset;
+            int64_t high =
+                a->high_watermark < b->high_watermark ? a->high_watermark : b->high_watermark;
+            if (kcheck_pair_covered(ck, a, b, low, high))
+                (void)kcheck_pair_covered(ck, b, a, low, high);
+        }
+    }
+}
+
+/* ---- The leaders' high watermarks ----------------------------------------------- */
+
+void kcheck_hw_watch_init(struct kcheck_hw_watch *w)
+{
+    memset(w, 0, sizeof(*w));
+}
+
+void kcheck_hw_watch_free(struct kcheck_hw_watch *w)
+{
+    free(w->marks);
+    memset(w, 0, sizeof(*w));
+}
+
+static struct kcheck_hw_mark *kcheck_hw_mark(struct kcheck_hw_watch *w, const struct part *p)
+{
+    for (uint32_t i = 0; i < w->mark_count; i++) {
+        struct kcheck_hw_mark *m = &w->marks[i];
+        if (m->broker_id == p->broker_id && m->partition == p->partition &&
+            strcmp(m->topic, p->topic) == 0)
+            return m;
+    }
+    if (w->mark_count == KCHECK_HW_MARKS_MAX)
+        return NULL;
+    w->marks = ks_realloc(w->marks, (w->mark_count + 1) * sizeof(*w->marks));
+    struct kcheck_hw_mark *m = &w->marks[w->mark_count++];
+    memset(m, 0, sizeof(*m));
+    m->broker_id = p->broker_id;
+    snprintf(m->topic, sizeof(m->topic), "%s", p->topic);
+    m->partition = p->partition;
+    m->leader_epoch = PART_NO_EPOCH;
+    m->high_watermark = PART_NO_OFFSET;
+    return m;
+}
+
+bool kcheck_hw_watch_observe(struct kcheck_hw_watch *w, const struct part *p, uint32_t incarnation,
+                             uint64_t now_ns, char *why, size_t why_bytes)
+{
+    if (p->role != PART_LEADER)
+        return true;
+    w->observations++;
+    struct kcheck_hw_mark *m = kcheck_hw_mark(w, p);
+    if (m == NULL)
+        return true;
+    int64_t hw = part_high_watermark(p);
+    bool same = m->incarnation == incarnation && m->leader_epoch == p->leader_epoch;
+    bool back = same && hw < m->high_watermark;
+    if (back)
+        snprintf(why, why_bytes,
+                 "%s-%d: the high watermark of leader broker %d went back from %" PRId64
+                 " to %" PRId64 " within leader epoch %d at %" PRIu64 ".%06" PRIu64 "s",
+                 p->topic, p->partition, p->broker_id, m->high_watermark, hw, p->leader_epoch,
+                 now_ns / 1000000000u, now_ns % 1000000000u / 1000u);
+    m->incarnation = incarnation;
+    m->leader_epoch = p->leader_epoch;
+    m->high_watermark = hw;
+    KS_ASSERT(w->mark_count <= KCHECK_HW_MARKS_MAX);
+    return !back;
+}
+
+void kcheck_observe_leader(struct kcheck *ck, const struct part *p, uint32_t incarnation,
+                           uint64_t now_ns)
+{
+    char why[KCHECK_TEXT_BYTES];
+    if (!kcheck_hw_watch_observe(&ck->hw_watch, p, incarnation, now_ns, why, sizeof(why)))
+        kcheck_violation(ck, KCHECK_HW_MONOTONIC, "%s", why);
+}
+
 uint64_t kcheck_run(struct kcheck *ck)
 {
     kcheck_walk(ck);
     kcheck_duplicates(ck);
     kcheck_key_order(ck);
+    kcheck_replicas_agree(ck);
     uint64_t total = 0;
     for (uint32_t k = 0; k < KCHECK_KIND_COUNT; k++)
         total += ck->violation_count[k];

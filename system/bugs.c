@@ -61,6 +61,14 @@ static const struct ks_bug_info bug_table[] = {
     {KS_BUG_PRODUCER_RETRY_WITHOUT_IDEMPOTENCE_SEQUENCE, "producer_retry_without_idempotence_sequence",
      "kcheck_no_duplicates", "sim/tests/kcheck_test.c",
      "an idempotent producer retries a batch without its producer id: the broker writes it twice"},
+    {KS_BUG_KIP279_EPOCHLESS_TRUNCATION, "kip279_epochless_truncation", "kcheck_replicas_agree",
+     "sim/tests/kcheck_test.c",
+     "a follower truncates to the leader's answer without checking its epoch (KIP-279) and "
+     "keeps a divergent tail"},
+    {KS_BUG_KAFKA7128_ISR_EXPAND_BELOW_HW, "kafka7128_isr_expand_below_hw",
+     "kcheck_hw_monotonic", "sim/tests/kcheck_test.c",
+     "a follower below the high watermark rejoins the ISR and the leader's high watermark moves "
+     "back (KAFKA-7128)"},
 };
 _Static_assert(KS_ARRAY_COUNT(bug_table) == KS_BUG_COUNT, "one entry per switch");
 

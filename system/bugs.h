@@ -58,6 +58,14 @@ enum ks_bug {
     /* The producer resends a retried batch without its producer id and sequence, so the
      * broker cannot de-duplicate it (producer.c). */
     KS_BUG_PRODUCER_RETRY_WITHOUT_IDEMPOTENCE_SEQUENCE,
+    /* KIP-279: a follower truncates to the end offset the leader answered for its last
+     * epoch without checking which epoch the answer is for, then fetches without its
+     * last fetched epoch (as before KIP-320): after quick leader changes it keeps a
+     * divergent tail (fetcher.c). */
+    KS_BUG_KIP279_EPOCHLESS_TRUNCATION,
+    /* KAFKA-7128: the leader lets a follower back into the ISR below the high watermark
+     * and recomputes the high watermark from it, moving it back (part.c). */
+    KS_BUG_KAFKA7128_ISR_EXPAND_BELOW_HW,
     KS_BUG_COUNT,
 };
 _Static_assert(KS_BUG_COUNT <= 64, "bug switches live in a 64-bit mask");

@@ -3,11 +3,15 @@
  * brokers, the test playing the controller (as system/broker/tests/repl_test.c does):
  * an idempotent acks=all producer node and a consumer node run a workload while
  * leaders crash, change twice at once, or lose their connections to the producer;
- * afterwards kcheck reads the history and the brokers' logs. Pins: no violation in a
- * correct world; the bug switches repl_acks_all_before_isr (lost acknowledged writes)
- * and producer_retry_without_idempotence_sequence (duplicates) are each caught by the
- * check that names them. Not yet: repl_truncate_to_hw under the elect-twice fault
- * (this workload did not hit the KIP-101 window; repl_test.c catches it).
+ * afterwards kcheck reads the history and the brokers' logs; during the run it watches
+ * every leader's high watermark. Pins: no violation in a correct world; each bug switch
+ * caught by the check that names it: repl_acks_all_before_isr and repl_truncate_to_hw
+ * (KIP-101: two leader changes, each published, while a follower's high watermark
+ * lags) lose acknowledged writes; producer_retry_without_idempotence_sequence writes
+ * duplicates; kip279_epochless_truncation (a follower that led an epoch nobody else
+ * saw keeps its divergent tail) breaks kcheck_replicas_agree; kafka7128_isr_expand_
+ * below_hw (a follower back from a partition rejoins the ISR below the high watermark)
+ * breaks kcheck_hw_monotonic.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,6 +31,7 @@
 #include "system/broker/broker.h"
 #include "system/bugs.h"
 #include "system/client/cnode.h"
+#include "system/log/rb.h"
 
 #define MS WORLD_NS_PER_MS
 #define T_BROKERS 3
@@ -37,7 +42,12 @@
 static const struct world_node_type t_broker_type = {"broker", broker_start, broker_stop,
                                                      broker_destroy, NULL};
 
-enum t_fault { T_FAULT_CRASH_LEADER, T_FAULT_ELECT_TWICE, T_FAULT_BREAK_LINKS };
+enum t_fault {
+    T_FAULT_CRASH_LEADER,
+    T_FAULT_ELECT_TWICE,
+    T_FAULT_BREAK_LINKS,
+    T_FAULT_KIP101, /* two leader changes at one instant, each published */
+};
 
 struct t_alter_event {
     struct cluster *cl;
@@ -55,6 +65,7 @@ struct cluster {
     int64_t offset;
     struct wire_uuid topic_id;
     struct history *history;
+    struct kcheck *ck; /* created with the cluster: it watches during the run */
 };
 
 /* ---- The controller's part (as in repl_test.c) ------------------------------------ */
@@ -162,6 +173,8 @@ static void cl_register(struct cluster *cl)
         for (int32_t id = 0; id < T_BROKERS; id++)
             p->replicas.ids[id] = p->isr.ids[id] = (part + id) % T_BROKERS;
         p->leader = part % T_BROKERS;
+        p->leader_epoch = 0; /* as the controller does: batches carry epochs */
+        p->partition_epoch = 0;
         cl_apply(cl, &rec);
     }
 }
@@ -184,7 +197,23 @@ static int cl_client(struct cluster *cl, const char *name, const struct world_no
     return node;
 }
 
-static struct cluster *cl_new(uint64_t seed, env_bug_mask bugs)
+/* kcheck_hw_monotonic after every event: every running broker's leaders. */
+static void cl_observe(void *ctx, struct world *w)
+{
+    struct cluster *cl = ctx;
+    for (int32_t id = 0; id < T_BROKERS; id++) {
+        struct broker *b = cl_broker(cl, id);
+        for (int32_t part = 0; b != NULL && b->rmgr != NULL && part < T_PARTITIONS; part++) {
+            const struct part *p = rmgr_part(b->rmgr, T_TOPIC, part);
+            if (p != NULL)
+                kcheck_observe_leader(cl->ck, p, world_node_incarnation(w, cl->nodes[id]),
+                                      world_now_ns(w));
+        }
+    }
+}
+
+/* lag_ms 0: Kafka's default replica.lag.time.max.ms. */
+static struct cluster *cl_new_lag(uint64_t seed, env_bug_mask bugs, uint32_t lag_ms)
 {
     struct cluster *cl = calloc(1, sizeof(*cl));
     struct world_config config;
@@ -192,6 +221,7 @@ static struct cluster *cl_new(uint64_t seed, env_bug_mask bugs)
     config.bugs = bugs;
     cl->w = world_create(&config);
     cl->history = history_create();
+    cl->ck = kcheck_create(cl->history);
     mimage_init(&cl->img);
     for (int32_t id = 0; id < T_BROKERS; id++) {
         struct props props;
@@ -201,6 +231,10 @@ static struct cluster *cl_new(uint64_t seed, env_bug_mask bugs)
         assert_int_equal(props_set(&props, "node.id", text), KS_OK);
         assert_int_equal(props_set(&props, "min.insync.replicas", "2"), KS_OK);
         assert_int_equal(props_set(&props, "replica.fetch.backoff.ms", "100"), KS_OK);
+        if (lag_ms > 0) {
+            snprintf(text, sizeof(text), "%u", lag_ms);
+            assert_int_equal(props_set(&props, "replica.lag.time.max.ms", text), KS_OK);
+        }
         snprintf(text, sizeof(text), "b%d", id);
         cl->nodes[id] = world_node_add(cl->w, text, &t_broker_type, &props);
         props_free(&props);
@@ -220,9 +254,16 @@ static struct cluster *cl_new(uint64_t seed, env_bug_mask bugs)
         cl_client(cl, "p0", &nodes_client_producer_type, producer_kv, KS_ARRAY_COUNT(producer_kv));
     cl->consumer =
         cl_client(cl, "c0", &nodes_client_consumer_type, consumer_kv, KS_ARRAY_COUNT(consumer_kv));
+    world_observer_add(cl->w, cl_observe, cl);
     return cl;
 }
 
+static struct cluster *cl_new(uint64_t seed, env_bug_mask bugs)
+{
+    return cl_new_lag(seed, bugs, 0);
+}
+
+/* Frees the cluster but not its checker (the caller's). */
 static void cl_free(struct cluster *cl)
 {
     world_destroy(cl->w);
@@ -270,9 +311,24 @@ static void cl_elect_twice(struct cluster *cl, int32_t part)
     cl_publish(cl);
 }
 
+/* KIP-101's second sequence: each change reaches the brokers, so the replica that
+ * leads last was a follower of the one in between (and, with repl_truncate_to_hw,
+ * truncated to its lagging high watermark on the way). */
+static void cl_elect_twice_published(struct cluster *cl, int32_t part)
+{
+    int32_t leader = cl_state(cl, part)->leader;
+    cl_elect(cl, part, (leader + 1) % T_BROKERS, NULL, 0);
+    cl_publish(cl);
+    cl_elect(cl, part, (leader + 2) % T_BROKERS, NULL, 0);
+    cl_publish(cl);
+}
+
 static void cl_apply_fault(struct cluster *cl, enum t_fault fault, uint32_t round)
 {
     switch (fault) {
+    case T_FAULT_KIP101:
+        cl_elect_twice_published(cl, (int32_t)round % T_PARTITIONS);
+        break;
     case T_FAULT_CRASH_LEADER:
         cl_crash(cl, cl_state(cl, (int32_t)round % T_PARTITIONS)->leader);
         break;
@@ -288,7 +344,7 @@ static void cl_apply_fault(struct cluster *cl, enum t_fault fault, uint32_t roun
 
 static uint64_t cl_check(struct cluster *cl, struct kcheck **out)
 {
-    struct kcheck *ck = kcheck_create(cl->history);
+    struct kcheck *ck = cl->ck;
     for (int32_t id = 0; id < T_BROKERS; id++) {
         struct broker *b = cl_broker(cl, id);
         for (int32_t part = 0; b != NULL && part < T_PARTITIONS; part++) {
@@ -305,21 +361,9 @@ static uint64_t cl_check(struct cluster *cl, struct kcheck **out)
     return violations;
 }
 
-/* Runs a workload with a fault every 1.5 s from 2 s, restarts crashed brokers 1 s
- * later, stops the workload at 9 s, checks at 14 s. Returns the checker. */
-static struct kcheck *run_world(uint64_t seed, env_bug_mask bugs, enum t_fault fault)
+/* Stops the workload at 9 s, checks at 14 s; prints and returns the checker. */
+static struct kcheck *cl_finish(struct cluster *cl, uint64_t seed, env_bug_mask bugs, int fault)
 {
-    struct cluster *cl = cl_new(seed, bugs);
-    for (uint32_t round = 0; round < 4; round++) {
-        uint64_t at = 2000 + round * 1500;
-        cl_run_to(cl, at);
-        cl_apply_fault(cl, fault, round);
-        cl_run_to(cl, at + 1000);
-        for (int32_t id = 0; id < T_BROKERS; id++) {
-            if (world_node_state_of(cl->w, cl->nodes[id]) == WORLD_NODE_CRASHED)
-                cl_restart(cl, id);
-        }
-    }
     cl_run_to(cl, 9000);
     cnode_workload_stop(world_node_impl(cl->w, cl->producer));
     cl_run_to(cl, 14000);
@@ -339,21 +383,144 @@ static struct kcheck *run_world(uint64_t seed, env_bug_mask bugs, enum t_fault f
     return ck;
 }
 
+/* Runs a workload with a fault every 1.5 s from 2 s, restarts crashed brokers 1 s
+ * later, stops the workload at 9 s, checks at 14 s. Returns the checker. */
+static struct kcheck *run_world(uint64_t seed, env_bug_mask bugs, enum t_fault fault)
+{
+    struct cluster *cl = cl_new(seed, bugs);
+    for (uint32_t round = 0; round < 4; round++) {
+        uint64_t at = 2000 + round * 1500;
+        cl_run_to(cl, at);
+        cl_apply_fault(cl, fault, round);
+        cl_run_to(cl, at + 1000);
+        for (int32_t id = 0; id < T_BROKERS; id++) {
+            if (world_node_state_of(cl->w, cl->nodes[id]) == WORLD_NODE_CRASHED)
+                cl_restart(cl, id);
+        }
+    }
+    return cl_finish(cl, seed, bugs, (int)fault);
+}
+
+static void cl_write_done(void *ctx, const struct api_produce_response *resp)
+{
+    bool *done = ctx;
+    assert_int_equal(resp->topics[0].partitions[0].error_code, KS_OK);
+    *done = true;
+}
+
+/* Appends count acks=1 records straight to a broker's replica manager. */
+static void cl_write_direct(struct cluster *cl, int32_t id, int32_t part, uint32_t count)
+{
+    for (uint32_t i = 0; i < count; i++) {
+        struct rb_builder b;
+        rb_builder_init(&b, RB_COMPRESSION_NONE);
+        struct rb_record_input rec = {1767225600000, NULL, 0, (const uint8_t *)"stray", 5, NULL, 0};
+        assert_int_equal(rb_builder_append(&b, &rec), KS_OK);
+        uint8_t *bytes = NULL;
+        uint32_t size = 0;
+        assert_int_equal(rb_builder_finish(&b, &bytes, &size), KS_OK);
+        rb_builder_release(&b);
+        struct api_produce_partition pp = {part, {bytes, (int32_t)size}};
+        struct api_produce_topic topic = {wire_string_from(T_TOPIC), 1, &pp};
+        struct api_produce_request req;
+        api_produce_request_init(&req);
+        req.acks = 1;
+        req.timeout_ms = 1000;
+        req.topic_count = 1;
+        req.topics = &topic;
+        bool done = false;
+        rmgr_produce(cl_broker(cl, id)->rmgr, &req, cl_write_done, &done);
+        assert_true(done);
+        free(bytes);
+    }
+}
+
+/* KIP-279's sequence on partition 0 (replicas 0, 1, 2, leader 0): broker 1 is cut off
+ * from the other brokers; broker 2 leads epoch 1 (its writes replicated to broker 0);
+ * broker 1 leads epoch 2 alone and writes a shorter tail nobody else has; broker 2
+ * leads epoch 3 and the cut heals. Broker 1 must truncate its epoch-2 tail to where its
+ * own epoch <= 1 ends, not to where the leader's does. */
+static struct kcheck *run_kip279(uint64_t seed, env_bug_mask bugs)
+{
+    struct cluster *cl = cl_new(seed, bugs);
+    cl_run_to(cl, 2000);
+    int others[2] = {cl->nodes[0], cl->nodes[2]};
+    world_partition(cl->w, &cl->nodes[1], 1, others, 2, false);
+    int32_t isr02[2] = {0, 2}, isr01[2] = {0, 1};
+    cl_elect(cl, 0, 2, isr02, 2);
+    cl_publish(cl);
+    cl_write_direct(cl, 2, 0, 4); /* epoch 1 writes, whatever the producer manages */
+    cl_run_to(cl, 2400);
+    cl_elect(cl, 0, 1, isr01, 2);
+    cl_publish(cl);
+    cl_write_direct(cl, 1, 0, 3);
+    cl_run_to(cl, 2500);
+    cl_elect(cl, 0, 2, isr02, 2);
+    cl_publish(cl);
+    world_heal(cl->w);
+    return cl_finish(cl, seed, bugs, 10);
+}
+
+/* A follower cut off from its leaders for longer than replica.lag.time.max.ms (1 s)
+ * leaves the ISR; after the heal it must catch up to the high watermark before it
+ * rejoins (KAFKA-7128), and no leader's high watermark moves back. */
+static struct kcheck *run_isr_rejoin(uint64_t seed, env_bug_mask bugs)
+{
+    struct cluster *cl = cl_new_lag(seed, bugs, 1000);
+    cl_run_to(cl, 2000);
+    int others[2] = {cl->nodes[0], cl->nodes[2]};
+    world_partition(cl->w, &cl->nodes[1], 1, others, 2, false);
+    cl_run_to(cl, 5000);
+    assert_false(mimage_partition_in_isr(cl_state(cl, 0), 1));
+    world_heal(cl->w);
+    return cl_finish(cl, seed, bugs, 11);
+}
+
+static void t_expect_clean(struct kcheck *ck)
+{
+    assert_true(ck->acked > 1000);
+    assert_true(ck->received > 1000);
+    assert_true(ck->hw_watch.observations > 1000);
+    uint64_t total = 0;
+    for (uint32_t k = 0; k < KCHECK_KIND_COUNT; k++)
+        total += ck->violation_count[k];
+    assert_int_equal(total, 0);
+    kcheck_free(ck);
+}
+
 static void test_clean_world_no_violations(void **state)
 {
     (void)state;
     static const enum t_fault faults[] = {T_FAULT_CRASH_LEADER, T_FAULT_ELECT_TWICE,
-                                          T_FAULT_BREAK_LINKS};
-    for (uint32_t i = 0; i < KS_ARRAY_COUNT(faults); i++) {
-        struct kcheck *ck = run_world(1 + i, 0, faults[i]);
-        assert_true(ck->acked > 1000);
-        assert_true(ck->received > 1000);
-        uint64_t total = 0;
-        for (uint32_t k = 0; k < KCHECK_KIND_COUNT; k++)
-            total += ck->violation_count[k];
-        assert_int_equal(total, 0);
-        kcheck_free(ck);
-    }
+                                          T_FAULT_BREAK_LINKS, T_FAULT_KIP101};
+    for (uint32_t i = 0; i < KS_ARRAY_COUNT(faults); i++)
+        t_expect_clean(run_world(1 + i, 0, faults[i]));
+    t_expect_clean(run_kip279(5, 0));
+    t_expect_clean(run_isr_rejoin(6, 0));
+}
+
+static void test_bug_truncate_to_hw_caught(void **state)
+{
+    (void)state;
+    struct kcheck *ck = run_world(4, 1ull << KS_BUG_REPL_TRUNCATE_TO_HW, T_FAULT_KIP101);
+    assert_true(kcheck_violations(ck, KCHECK_ACKED_PRESENT) > 0);
+    kcheck_free(ck);
+}
+
+static void test_bug_kip279_epochless_truncation_caught(void **state)
+{
+    (void)state;
+    struct kcheck *ck = run_kip279(5, 1ull << KS_BUG_KIP279_EPOCHLESS_TRUNCATION);
+    assert_true(kcheck_violations(ck, KCHECK_REPLICAS_AGREE) > 0);
+    kcheck_free(ck);
+}
+
+static void test_bug_kafka7128_isr_expand_below_hw_caught(void **state)
+{
+    (void)state;
+    struct kcheck *ck = run_isr_rejoin(6, 1ull << KS_BUG_KAFKA7128_ISR_EXPAND_BELOW_HW);
+    assert_true(kcheck_violations(ck, KCHECK_HW_MONOTONIC) > 0);
+    kcheck_free(ck);
 }
 
 static void test_bug_acks_all_before_isr_caught(void **state)
@@ -379,6 +546,9 @@ int main(void)
         cmocka_unit_test(test_clean_world_no_violations),
         cmocka_unit_test(test_bug_acks_all_before_isr_caught),
         cmocka_unit_test(test_bug_retry_without_sequence_caught),
+        cmocka_unit_test(test_bug_truncate_to_hw_caught),
+        cmocka_unit_test(test_bug_kip279_epochless_truncation_caught),
+        cmocka_unit_test(test_bug_kafka7128_isr_expand_below_hw_caught),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "system/bugs.h"
 #include "system/log/rb.h"
 #include "system/proto/api.h"
 #include "system/proto/api_fetch.h"
@@ -191,7 +192,8 @@ static uint32_t fetcher_build_topic(struct fetcher *f, uint32_t first, struct ap
         out->current_leader_epoch = p->leader_epoch;
         out->fetch_offset = part_fetch_offset(p);
         bool restarted = out->fetch_offset > part_log_end_offset(p);
-        out->last_fetched_epoch = restarted ? PART_NO_EPOCH : plog_latest_epoch(p->log);
+        out->last_fetched_epoch =
+            restarted || p->fetch_epochless ? PART_NO_EPOCH : plog_latest_epoch(p->log);
         out->log_start_offset = p->log->log_start_offset;
         out->partition_max_bytes = f->config.fetch_max_bytes;
         f->sent[f->sent_count++] = (struct fetcher_sent){p, p->leader_epoch, out->fetch_offset};
@@ -326,7 +328,10 @@ static enum ks_err fetcher_truncate_diverging(struct fetcher *f, struct part *p,
 {
     int64_t leo = part_log_end_offset(p);
     int64_t target = end_offset < leo ? end_offset : leo;
-    if (epoch >= 0) {
+    bool epochless = env_bug(f->env, KS_BUG_KIP279_EPOCHLESS_TRUNCATION);
+    if (epochless)
+        p->fetch_epochless = true; /* bug: trust the offset, fetch on without epochs */
+    if (epoch >= 0 && !epochless) {
         int32_t own_epoch = PART_NO_EPOCH;
         int64_t own_end = PART_NO_OFFSET;
         part_end_offset_for_epoch(p, epoch, &own_epoch, &own_end);

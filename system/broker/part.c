@@ -128,6 +128,7 @@ enum ks_err part_make_follower(struct part *p, const struct mimage_partition *st
     if (was_follower)
         return KS_OK;
     p->fetch_reset = PART_RESET_NONE; /* a new leader: its answers, not the old one's */
+    p->fetch_epochless = false;
     part_set_role(p, PART_FOLLOWER);
     if (env_bug(p->env, KS_BUG_REPL_TRUNCATE_TO_HW)) {
         /* KAFKA-1211 / KIP-101: trust the high watermark instead of leader epochs. */
@@ -201,6 +202,11 @@ bool part_maybe_advance_hw(struct part *p)
             return false; /* KAFKA-15583 */
         candidate = part_isr_min_log_end_offset(p);
     }
+    if (candidate < hw && candidate >= p->log->log_start_offset &&
+        env_bug(p->env, KS_BUG_KAFKA7128_ISR_EXPAND_BELOW_HW)) {
+        plog_set_high_watermark(p->log, candidate); /* bug: the minimum, even below */
+        return true;
+    }
     if (candidate <= hw)
         return false;
     KS_ASSERT(candidate <= part_log_end_offset(p));
@@ -234,8 +240,11 @@ bool part_isr_expand_due(const struct part *p, int32_t broker_id, int32_t *isr, 
     if (p->role != PART_LEADER || p->alter_inflight || part_in_isr(p, broker_id))
         return false;
     const struct part_replica *r = part_replica((struct part *)p, broker_id);
-    if (r == NULL || r->log_end_offset < part_high_watermark(p) ||
-        r->log_end_offset < p->leader_epoch_start_offset)
+    if (r == NULL || r->log_end_offset < 0)
+        return false;
+    bool caught_up = r->log_end_offset >= part_high_watermark(p) &&
+                     r->log_end_offset >= p->leader_epoch_start_offset; /* KAFKA-7128 */
+    if (!caught_up && !env_bug(p->env, KS_BUG_KAFKA7128_ISR_EXPAND_BELOW_HW))
         return false;
     KS_ASSERT(p->isr_count < PART_REPLICAS_MAX);
     memcpy(isr, p->isr, p->isr_count * sizeof(isr[0]));

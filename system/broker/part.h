@@ -84,6 +84,7 @@ struct part {
      * (PART_NO_OFFSET: fetch from the log end offset). */
     enum part_fetch_reset fetch_reset;
     int64_t fetch_start_offset;
+    bool fetch_epochless; /* bug KS_BUG_KIP279_EPOCHLESS_TRUNCATION: no LastFetchedEpoch */
 };
 
 /* The replica's state when created: no role, epochs -1. */
