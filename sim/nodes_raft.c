@@ -11,6 +11,7 @@
 
 #include "../system/controller/ctrl.h"
 #include "../system/raft/raft_node.h"
+#include "runner.h"
 
 const struct world_node_type nodes_raft_controller_type = {
     .name = "controller",
@@ -403,6 +404,115 @@ const struct inv_def nodes_raft_inv_partitioned_leader_resigns = {
     .check_event = nodes_raft_two_leaders_check,
 };
 
+/* ---- crash_after_vote NODES for DURATION ---- */
+
+/*
+ * A targeted fault, the one Raft's vote persistence exists for: the first time one of
+ * NODES has voted for a controller that has just become leader of that epoch (its
+ * BeginQuorumEpoch has not reached the voter yet), the voter loses power at once, is
+ * cut off from that leader (both ways, until the next heal) and starts again after
+ * DURATION. A voter that persisted its vote remembers it; one that did not
+ * (raft_vote_not_persisted) can vote again in the same epoch. One trap per run of
+ * the verb; it fires at most once and never in the liveness phase.
+ */
+struct nodes_raft_trap_args {
+    struct scn_node_set nodes;
+    uint64_t down_ns;
+};
+
+struct nodes_raft_trap {
+    struct runner_exec *exec; /* lives as long as the run */
+    struct nodes_raft_trap_args args;
+    bool fired;
+};
+
+static bool nodes_raft_trap_parse(struct scn_parser *p, void **args_out)
+{
+    struct nodes_raft_trap_args *a = ks_alloc(sizeof(*a));
+    *args_out = a;
+    struct scn_token t;
+    if (!scn_nodes(p, &a->nodes) || !scn_expect_word(p, "for") ||
+        !scn_next(p, "how long the voter stays down, such as 100ms", &t) ||
+        !scn_token_duration(p, &t, &a->down_ns))
+        return false;
+    return scn_end(p);
+}
+
+static void nodes_raft_trap_restart(void *ctx, uint64_t node)
+{
+    struct nodes_raft_trap *trap = ctx;
+    struct world *world = runner_exec_world(trap->exec);
+    KS_ASSERT(trap->fired);
+    if (world_node_start(world, (int)node) == KS_OK)
+        runner_exec_disturbed(trap->exec);
+}
+
+/* The running controller leading epoch as node id leader_id, or -1. */
+static int nodes_raft_leader_of(struct world *world, int32_t epoch, int32_t leader_id)
+{
+    for (uint32_t i = 0; i < world_node_count(world); i++) {
+        struct raft *raft = nodes_raft_of(world, (int)i);
+        struct raft_status s;
+        if (raft != NULL && (raft_status_get(raft, &s), s.state == RAFT_LEADER) &&
+            s.epoch == epoch && s.node_id == leader_id)
+            return (int)i;
+    }
+    return -1;
+}
+
+static void nodes_raft_trap_fire(struct nodes_raft_trap *trap, int voter, int leader, int32_t epoch)
+{
+    struct world *world = runner_exec_world(trap->exec);
+    KS_ASSERT(voter != leader);
+    trap->fired = true;
+    world_tracef(world, voter, "fault.crash_after_vote",
+                 "voted for %s, leader of epoch %d, and loses power before hearing from it",
+                 world_node_name(world, leader), epoch);
+    enum ks_err err = world_node_crash(world, voter);
+    KS_ASSERT(err == KS_OK);
+    world_partition(world, &voter, 1, &leader, 1, false);
+    world_at(world, world_now_ns(world) + trap->args.down_ns, nodes_raft_trap_restart, trap,
+             (uint64_t)voter);
+    runner_exec_disturbed(trap->exec);
+}
+
+static void nodes_raft_trap_observe(void *ctx, struct world *world)
+{
+    struct nodes_raft_trap *trap = ctx;
+    if (trap->fired || runner_exec_liveness_began(trap->exec))
+        return;
+    uint32_t count = trap->args.nodes.all ? world_node_count(world) : trap->args.nodes.count;
+    KS_ASSERT(count <= SCN_NODES_MAX);
+    for (uint32_t i = 0; i < count; i++) {
+        int voter = trap->args.nodes.all ? (int)i : (int)trap->args.nodes.ids[i];
+        struct raft *raft = nodes_raft_of(world, voter);
+        struct raft_status s;
+        if (raft == NULL || world_node_state_of(world, voter) != WORLD_NODE_RUNNING)
+            continue;
+        raft_status_get(raft, &s);
+        if (s.state != RAFT_UNATTACHED || s.voted_id < 0 || s.voted_id == s.node_id)
+            continue;
+        int leader = nodes_raft_leader_of(world, s.epoch, s.voted_id);
+        if (leader >= 0) {
+            nodes_raft_trap_fire(trap, voter, leader, s.epoch);
+            return;
+        }
+    }
+}
+
+static void nodes_raft_trap_exec(struct runner_exec *x, const void *args)
+{
+    struct nodes_raft_trap *trap = runner_exec_alloc(x, sizeof(*trap));
+    trap->exec = x;
+    trap->args = *(const struct nodes_raft_trap_args *)args;
+    world_observer_add(runner_exec_world(x), nodes_raft_trap_observe, trap);
+}
+
+static const struct scn_verb nodes_raft_verbs[] = {
+    {"crash_after_vote", "crash_after_vote NODES for DURATION", SCN_VERB_TIMED | SCN_VERB_BARE,
+     nodes_raft_trap_parse, nodes_raft_trap_exec, NULL},
+};
+
 /* ---- the scenario module ---- */
 
 static const struct scn_node_kind nodes_raft_kinds[] = {
@@ -424,6 +534,8 @@ static const struct inv_def *const nodes_raft_invariants[] = {
 
 const struct scn_module nodes_raft_scn_module = {
     .name = "raft",
+    .verbs = nodes_raft_verbs,
+    .verb_count = KS_ARRAY_COUNT(nodes_raft_verbs),
     .node_kinds = nodes_raft_kinds,
     .node_kind_count = KS_ARRAY_COUNT(nodes_raft_kinds),
     .invariants = nodes_raft_invariants,
