@@ -16,6 +16,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker.h"
+#include "part.h"
+
+/* One append with the replica manager. */
+struct bgroup_append {
+    struct bgroup_log *log;
+    uint64_t append_id;
+    gcoord_log_done_fn done;
+    void *ctx;
+    bool in_call;  /* rmgr_produce has not returned yet */
+    bool answered; /* the produce answered */
+    enum ks_err err;
+    int64_t base_offset;
+    env_timer_id timer; /* completes an answer that came inside the call */
+};
+
+struct bgroup_log {
+    struct gcoord_log base; /* first */
+    struct env *env;
+    struct broker *broker;
+    struct bgroup_append **appends; /* waiting for the produce's answer */
+    uint32_t append_count;
+};
+
+static void bgroup_replies_drop(struct bgroup *g, bool cancel_timers);
+
 struct bgroup *bgroup_create(struct env *env, const struct gcoord_config *config,
                              const struct bgroup_host *host)
 {
@@ -32,15 +58,27 @@ struct bgroup *bgroup_create(struct env *env, const struct gcoord_config *config
 
 void bgroup_stop(struct bgroup *g)
 {
-    if (g != NULL)
-        gcoord_stop(g->coord);
+    if (g == NULL)
+        return;
+    gcoord_stop(g->coord);
+    bgroup_replies_drop(g, true);
+    for (uint32_t i = 0; g->log != NULL && i < g->log->append_count; i++) {
+        if (g->log->appends[i]->timer != 0)
+            env_timer_cancel(g->env, g->log->appends[i]->timer);
+        g->log->appends[i]->timer = 0;
+    }
 }
+
+static void bgroup_log_free(struct bgroup_log *log);
 
 void bgroup_free(struct bgroup *g)
 {
     if (g == NULL)
         return;
     gcoord_free(g->coord);
+    bgroup_replies_drop(g, false);
+    bgroup_log_free(g->log);
+    free(g->loaded_epochs);
     free(g);
 }
 
@@ -60,15 +98,80 @@ static struct gcoord_client bgroup_client(const struct srv_request *request)
  * gcoord_CALL the coordinator's handler; FREE_REQ frees a decoded request (a no-op for
  * heartbeats and syncs, whose decoders allocate nothing).
  */
+/*
+ * An answer from the coordinator goes out on a zero-delay timer: srv_respond may hand
+ * the connection's next request to its handler at once, and the coordinator must not
+ * be re-entered from its own completion.
+ */
+struct bgroup_reply {
+    struct bgroup *g;
+    struct srv_request *request;
+    struct wire_writer body;
+    env_timer_id timer;
+    struct bgroup_reply *next;
+};
+
+static void bgroup_reply_unlink(struct bgroup *g, struct bgroup_reply *r)
+{
+    for (struct bgroup_reply **at = &g->replies; *at != NULL; at = &(*at)->next) {
+        if (*at == r) {
+            *at = r->next;
+            KS_ASSERT(g->reply_count > 0);
+            g->reply_count--;
+            return;
+        }
+    }
+    KS_UNREACHABLE();
+}
+
+static void bgroup_reply_free(struct bgroup_reply *r)
+{
+    wire_writer_free(&r->body);
+    free(r);
+}
+
+/* Forgets every request with the coordinator (their srv requests end with the server). */
+static void bgroup_replies_drop(struct bgroup *g, bool cancel_timers)
+{
+    while (g->replies != NULL) {
+        struct bgroup_reply *r = g->replies;
+        if (cancel_timers && r->timer != 0)
+            env_timer_cancel(g->env, r->timer);
+        bgroup_reply_unlink(g, r);
+        bgroup_reply_free(r);
+    }
+    KS_ASSERT(g->reply_count == 0);
+}
+
+static void bgroup_reply_fire(void *ctx)
+{
+    struct bgroup_reply *r = ctx;
+    bgroup_reply_unlink(r->g, r);
+    srv_respond(r->request, &r->body);
+    bgroup_reply_free(r);
+}
+
+/* A request with the coordinator: linked until answered (or the bgroup is freed). */
+static struct bgroup_reply *bgroup_reply_begin(struct bgroup *g, struct srv_request *request)
+{
+    KS_ASSERT(g->reply_count < SRV_CONNS_MAX_LIMIT); /* one request a connection */
+    struct bgroup_reply *r = ks_alloc(sizeof(*r));
+    r->g = g;
+    r->request = request;
+    wire_writer_init(&r->body);
+    r->next = g->replies;
+    g->replies = r;
+    g->reply_count++;
+    return r;
+}
+
 #define BGROUP_DONE(NAME)                                                                          \
     static void bgroup_##NAME##_done(void *ctx, const struct api_##NAME##_response *response)      \
     {                                                                                              \
-        struct srv_request *request = ctx;                                                         \
-        struct wire_writer body;                                                                   \
-        wire_writer_init(&body);                                                                   \
-        api_##NAME##_response_encode(&body, request->header.api_version, response);                \
-        srv_respond(request, &body);                                                               \
-        wire_writer_free(&body);                                                                   \
+        struct bgroup_reply *r = ctx;                                                              \
+        KS_ASSERT(r->timer == 0);                                                                  \
+        api_##NAME##_response_encode(&r->body, r->request->header.api_version, response);          \
+        r->timer = env_timer_start(r->g->env, 0, bgroup_reply_fire, r);                            \
     }
 
 #define BGROUP_HANDLE(NAME, CALL, FREE_REQ)                                                        \
@@ -85,7 +188,8 @@ static struct gcoord_client bgroup_client(const struct srv_request *request)
         }                                                                                          \
         g->requests++;                                                                             \
         struct gcoord_client client = bgroup_client(request);                                      \
-        gcoord_##CALL(g->coord, &client, &decoded, bgroup_##NAME##_done, request);                 \
+        struct bgroup_reply *r = bgroup_reply_begin(g, request);                                   \
+        gcoord_##CALL(g->coord, &client, &decoded, bgroup_##NAME##_done, r);                       \
         FREE_REQ(&decoded);                                                                        \
     }
 
@@ -183,4 +287,160 @@ void bgroup_resign(struct bgroup *g, int32_t partition)
     KS_ASSERT(partition >= 0);
     KS_ASSERT(partition < g->config.offsets_partition_count);
     gcoord_unload(g->coord, partition);
+}
+
+/* ---- Hosted by a broker --------------------------------------------------------------- */
+
+#define BGROUP_COMMIT_TIMEOUT_MS 5000 /* offsets.commit.timeout.ms */
+
+static void bgroup_append_forget(struct bgroup_append *a)
+{
+    struct bgroup_log *log = a->log;
+    for (uint32_t i = 0; i < log->append_count; i++) {
+        if (log->appends[i] == a) {
+            memmove(&log->appends[i], &log->appends[i + 1],
+                    (log->append_count - i - 1) * sizeof(*log->appends));
+            log->append_count--;
+            break;
+        }
+    }
+    free(a);
+}
+
+static void bgroup_append_complete(struct bgroup_append *a)
+{
+    KS_ASSERT(a->answered);
+    gcoord_log_done_fn done = a->done;
+    void *ctx = a->ctx;
+    uint64_t id = a->append_id;
+    enum ks_err err = a->err;
+    int64_t base = a->base_offset;
+    bgroup_append_forget(a);
+    done(ctx, id, err, base);
+}
+
+static void bgroup_append_timer(void *ctx)
+{
+    struct bgroup_append *a = ctx;
+    a->timer = 0;
+    bgroup_append_complete(a);
+}
+
+static void bgroup_append_done(void *ctx, const struct api_produce_response *response)
+{
+    struct bgroup_append *a = ctx;
+    KS_ASSERT(!a->answered);
+    a->answered = true;
+    a->err = KS_ERR_UNKNOWN_SERVER_ERROR;
+    if (response != NULL && response->topic_count == 1 &&
+        response->topics[0].partition_count == 1) {
+        a->err = (enum ks_err)response->topics[0].partitions[0].error_code;
+        a->base_offset = response->topics[0].partitions[0].base_offset;
+    }
+    if (a->in_call) /* gcoord_log: never inside append */
+        a->timer = env_timer_start(a->log->env, 0, bgroup_append_timer, a);
+    else
+        bgroup_append_complete(a);
+}
+
+static void bgroup_log_append(struct gcoord_log *base, int32_t partition, const uint8_t *batch,
+                              uint32_t size_bytes, uint64_t append_id, gcoord_log_done_fn done,
+                              void *ctx)
+{
+    struct bgroup_log *log = (struct bgroup_log *)base;
+    KS_ASSERT(log->append_count < GCOORD_APPENDS_MAX);
+    struct bgroup_append *a = ks_alloc(sizeof(*a));
+    *a = (struct bgroup_append){log, append_id, done, ctx, true, false, KS_OK, -1, 0};
+    log->appends[log->append_count++] = a;
+    struct api_produce_partition pp = {partition, {batch, (int32_t)size_bytes}};
+    struct api_produce_topic pt = {wire_string_from(BGROUP_OFFSETS_TOPIC), 1, &pp};
+    struct api_produce_request pr;
+    api_produce_request_init(&pr);
+    pr.acks = -1;
+    pr.timeout_ms = BGROUP_COMMIT_TIMEOUT_MS;
+    pr.topic_count = 1;
+    pr.topics = &pt;
+    rmgr_produce(log->broker->rmgr, &pr, bgroup_append_done, a);
+    a->in_call = false;
+}
+
+/* FindCoordinator's view: the leader of the partition in the broker's image. */
+static enum ks_err bgroup_broker_leader_of(void *ctx, int32_t partition, int32_t *node_id,
+                                           struct wire_string *host, int32_t *port)
+{
+    struct bgroup *g = ctx;
+    const struct mimage *img = &g->broker->rmgr->image;
+    const struct mimage_topic *t =
+        mimage_topic_find_name(img, BGROUP_OFFSETS_TOPIC, (uint32_t)strlen(BGROUP_OFFSETS_TOPIC));
+    if (t == NULL) {
+        const char *names[1] = {BGROUP_OFFSETS_TOPIC};
+        if (g->broker->auto_create_fn != NULL && !g->create_requested) {
+            g->create_requested = true;
+            g->broker->auto_create_fn(g->broker->auto_create_ctx, names, 1);
+        }
+        return KS_ERR_COORDINATOR_NOT_AVAILABLE;
+    }
+    if (partition < 0 || (uint32_t)partition >= t->partition_count ||
+        t->partitions[partition].leader < 0)
+        return KS_ERR_COORDINATOR_NOT_AVAILABLE;
+    const struct mimage_broker *leader = mimage_broker_find(img, t->partitions[partition].leader);
+    if (leader == NULL || leader->endpoint_count == 0)
+        return KS_ERR_COORDINATOR_NOT_AVAILABLE;
+    *node_id = leader->id;
+    *host = wire_string_from(leader->endpoints[0].host);
+    *port = leader->endpoints[0].port;
+    return KS_OK;
+}
+
+/* Appends the replica manager dropped (a stop or crash) are freed unanswered. */
+static void bgroup_log_free(struct bgroup_log *log)
+{
+    if (log == NULL)
+        return;
+    for (uint32_t i = 0; i < log->append_count; i++)
+        free(log->appends[i]);
+    free(log->appends);
+    free(log);
+}
+
+struct bgroup *bgroup_attach(struct broker *b, const struct props *config)
+{
+    struct gcoord_config gc;
+    if (gcoord_config_from_props(config, &gc) != KS_OK)
+        return NULL;
+    struct bgroup_log *log = ks_alloc(sizeof(*log));
+    log->base.append = bgroup_log_append;
+    log->env = b->env;
+    log->broker = b;
+    log->appends = ks_alloc(GCOORD_APPENDS_MAX * sizeof(*log->appends));
+    struct bgroup_host host = {&log->base, bgroup_broker_leader_of, NULL};
+    struct bgroup *g = bgroup_create(b->env, &gc, &host);
+    g->host.leader_ctx = g;
+    g->broker = b;
+    g->log = log;
+    g->loaded_epochs = ks_alloc((size_t)gc.offsets_partition_count * sizeof(int32_t));
+    for (int32_t p = 0; p < gc.offsets_partition_count; p++)
+        g->loaded_epochs[p] = BGROUP_NOT_LOADED;
+    struct srv_handler rows[BGROUP_HANDLERS_COUNT];
+    uint32_t n = bgroup_handlers(g, rows, BGROUP_HANDLERS_COUNT);
+    for (uint32_t i = 0; i < n; i++)
+        srv_handler_add(broker_srv(b), &rows[i]);
+    return g;
+}
+
+void bgroup_on_image(struct bgroup *g)
+{
+    if (g == NULL || g->broker == NULL)
+        return;
+    for (int32_t p = 0; p < g->config.offsets_partition_count; p++) {
+        struct part *part = rmgr_part(g->broker->rmgr, BGROUP_OFFSETS_TOPIC, p);
+        bool leads = part != NULL && part->role == PART_LEADER;
+        if (leads && g->loaded_epochs[p] != part->leader_epoch) {
+            g->loaded_epochs[p] = part->leader_epoch;
+            bgroup_become_leader(g, p, part->leader_epoch, part->log, part_high_watermark(part));
+        } else if (!leads && g->loaded_epochs[p] != BGROUP_NOT_LOADED) {
+            g->loaded_epochs[p] = BGROUP_NOT_LOADED;
+            bgroup_resign(g, p);
+        }
+    }
 }

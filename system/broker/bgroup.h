@@ -30,6 +30,8 @@
 #define BGROUP_HANDLERS_COUNT 10u
 /* The internal topic of offsets and group metadata. */
 #define BGROUP_OFFSETS_TOPIC "__consumer_offsets"
+/* loaded_epochs of a partition this broker does not lead (leader epochs may be -1). */
+#define BGROUP_NOT_LOADED INT32_MIN
 
 struct bgroup_host {
     struct gcoord_log *log;        /* borrowed */
@@ -37,12 +39,23 @@ struct bgroup_host {
     void *leader_ctx;
 };
 
+struct broker;
+struct bgroup_reply;
+struct bgroup_log; /* the broker's struct gcoord_log: appends through the replica manager */
+
 struct bgroup {
     struct env *env;
     struct gcoord_config config;
     struct bgroup_host host;
-    struct gcoord *coord; /* owned */
-    uint64_t requests;    /* handled, for tests */
+    struct gcoord *coord;         /* owned */
+    uint64_t requests;            /* handled, for tests */
+    struct bgroup_reply *replies; /* requests with the coordinator, newest first */
+    uint32_t reply_count;
+    /* Hosted by a broker (bgroup_attach); NULL/unused otherwise. */
+    struct broker *broker;  /* borrowed */
+    struct bgroup_log *log; /* owned */
+    int32_t *loaded_epochs; /* per __consumer_offsets partition: epoch loaded, or NOT_LOADED */
+    bool create_requested;  /* __consumer_offsets auto creation asked for */
 };
 
 /* Creates the hosted coordinator, owning no partition yet. */
@@ -56,6 +69,21 @@ void bgroup_free(struct bgroup *g);
 
 /* Writes the handler rows (BGROUP_HANDLERS_COUNT) into out; returns the count. */
 uint32_t bgroup_handlers(struct bgroup *g, struct srv_handler *out, uint32_t out_capacity);
+
+/*
+ * The coordinator of a broker: records go to __consumer_offsets-N through the broker's
+ * replica manager as a Produce with acks=all (answered once the high watermark passes
+ * them, or with NOT_ENOUGH_REPLICAS, REQUEST_TIMED_OUT after offsets.commit.timeout.ms,
+ * NOT_LEADER_OR_FOLLOWER, ...); FindCoordinator answers from the broker's metadata
+ * image, asking the broker's auto creation hook for __consumer_offsets when it is
+ * missing (COORDINATOR_NOT_AVAILABLE meanwhile). The rows are added to broker_srv.
+ * Reads group.* and offsets.* (gcoord_config_from_props). NULL on a bad config.
+ */
+struct bgroup *bgroup_attach(struct broker *b, const struct props *config);
+/* After every metadata image the broker applied: loads the __consumer_offsets
+ * partitions this broker now leads (a new leader epoch reloads) and unloads those it
+ * no longer leads. */
+void bgroup_on_image(struct bgroup *g);
 
 /* This broker leads __consumer_offsets-partition now: load its groups from log (NULL:
  * an empty partition) up to end_offset. Meanwhile COORDINATOR_LOAD_IN_PROGRESS. */

@@ -39,6 +39,30 @@
 #define CGROUP_ASSIGNMENT_VERSION 3
 #define CGROUP_TRACE_BYTES 512u
 
+/* The coordinator's connection in cnet, or NULL. */
+static const struct cnet_broker *cgroup_coordinator_broker(const struct cgroup *g)
+{
+    const struct cnet *net = g->consumer->net;
+    for (uint32_t i = 0; i < net->broker_count; i++) {
+        if (net->brokers[i]->id == g->coordinator)
+            return net->brokers[i];
+    }
+    return NULL;
+}
+
+/* NetworkClient.connectionFailed: a connection attempt to the coordinator ended
+ * without opening (refused, timed out) or the connection broke. True when the
+ * coordinator should be forgotten; else the connection is open or being opened. */
+static bool cgroup_coordinator_unreachable(struct cgroup *g)
+{
+    const struct cnet_broker *b = cgroup_coordinator_broker(g);
+    if (b == NULL || (b->state == CNET_CONN_NONE && g->coordinator_connecting))
+        return true;
+    bool ready = cnet_ready(g->consumer->net, g->coordinator);
+    g->coordinator_connecting = !ready && b->state == CNET_CONN_CONNECTING;
+    return false;
+}
+
 static void cgroup_run(void *ctx);
 
 static const char *const cgroup_state_names[] = {
@@ -218,6 +242,7 @@ static void cgroup_coordinator_unknown(struct cgroup *g, const char *why)
     env_tracef(g->env, "group.client", "group %s member %s: coordinator %d unknown (%s)",
                g->config.group_id, g->member_id[0] != 0 ? g->member_id : "-", g->coordinator, why);
     g->coordinator = CNET_NO_NODE;
+    g->coordinator_connecting = false;
     g->request_seq++; /* answers of the old coordinator are stale */
     g->in_flight = false;
     g->heartbeat_in_flight = false;
@@ -1225,8 +1250,12 @@ static void cgroup_run(void *ctx)
             cgroup_find(g);
         return;
     }
+    if (cgroup_coordinator_unreachable(g)) {
+        cgroup_coordinator_unknown(g, "coordinator unreachable");
+        return;
+    }
     if (!cnet_ready(g->consumer->net, g->coordinator)) {
-        cgroup_backoff(g); /* connecting; a broken connection fails requests on it */
+        cgroup_backoff(g); /* connecting, or the connection is full */
         return;
     }
     switch (g->state) {

@@ -111,7 +111,8 @@ struct cgroup {
     bool cooperative; /* every assignor cooperative: KIP-429 */
     char topics[CGROUP_TOPICS_MAX][CNET_TOPIC_BYTES_MAX + 1]; /* subscription, sorted */
     uint32_t topic_count;
-    int32_t coordinator; /* cnet node id, CNET_NO_NODE while unknown */
+    int32_t coordinator;         /* cnet node id, CNET_NO_NODE while unknown */
+    bool coordinator_connecting; /* a connection attempt to it is under way */
     char member_id[CGROUP_MEMBER_ID_BYTES_MAX + 1];
     int32_t generation;
     bool leader;
