@@ -17,6 +17,7 @@
 
 #include "system/broker/broker.h"
 #include "system/controller/ctrl_raft.h"
+#include "system/group/gcoord.h"
 #include "system/raft/raft.h"
 #include "system/raft/raft_config.h"
 #include "system/server/subenv.h"
@@ -25,6 +26,7 @@
 #define KHOST_CLUSTER_ID_BYTES_MAX 64u
 #define KHOST_LISTENER_NAME "PLAINTEXT"
 #define KHOST_SECURITY_PLAINTEXT 0
+#define KHOST_OFFSETS_TOPIC "__consumer_offsets"
 
 struct khost_call {
     struct khost *host;
@@ -42,6 +44,7 @@ struct khost {
     char endpoint_host[KHOST_HOST_BYTES_MAX];
     uint16_t endpoint_port;
     uint64_t heartbeat_interval_ns;
+    int32_t offsets_partition_count; /* offsets.topic.num.partitions, as the coordinator's */
     struct ctrl_raft *cr;
     struct raft *raft;
     struct broker *broker;
@@ -192,16 +195,23 @@ static void khost_auto_create(void *ctx, const char *const *topics, uint32_t cou
     struct khost *h = ctx;
     if (h->stopped || !ctrl_is_active(khost_ctrl(h)))
         return; /* the client asks again */
+    static const struct api_create_topics_config compact = {
+        {"cleanup.policy", 14}, {"compact", 7}};
     struct api_create_topics_request req;
     memset(&req, 0, sizeof(req));
     req.topics = ks_alloc((size_t)count * sizeof(*req.topics));
     for (uint32_t i = 0; i < count; i++) {
-        if (topics[i][0] == '_' && topics[i][1] == '_')
-            continue; /* internal topics are created by their owners */
+        bool offsets = strcmp(topics[i], KHOST_OFFSETS_TOPIC) == 0;
+        if (topics[i][0] == '_' && topics[i][1] == '_' && !offsets)
+            continue; /* other internal topics are created by their owners */
         struct api_create_topics_topic *t = &req.topics[req.topic_count++];
         t->name = wire_string_from(topics[i]);
-        t->num_partitions = -1;
-        t->replication_factor = -1;
+        t->num_partitions = offsets ? h->offsets_partition_count : -1;
+        t->replication_factor = -1; /* default.replication.factor */
+        if (offsets) { /* GroupCoordinator's offsetsTopicConfigs */
+            t->config_count = 1;
+            t->configs = (struct api_create_topics_config *)&compact;
+        }
     }
     req.timeout_ms = 30000;
     if (req.topic_count > 0)
@@ -419,8 +429,16 @@ enum ks_err khost_start(struct env *env, const struct khost_config *config, stru
         snprintf(error, error_bytes, "broker.heartbeat.interval.ms: a positive number of ms");
         return KS_ERR_INVALID_CONFIG;
     }
+    struct gcoord_config gc;
+    struct props empty;
+    props_init(&empty);
+    if (gcoord_config_from_props(config->props != NULL ? config->props : &empty, &gc) != KS_OK) {
+        snprintf(error, error_bytes, "offsets.topic.* or group.*: a value out of range");
+        return KS_ERR_INVALID_CONFIG;
+    }
     struct khost *h = ks_alloc(sizeof(*h));
     h->env = env;
+    h->offsets_partition_count = gc.offsets_partition_count;
     h->node_id = config->node_id;
     snprintf(h->cluster_id, sizeof(h->cluster_id), "%s", config->cluster_id);
     snprintf(h->endpoint_host, sizeof(h->endpoint_host), "%s", config->endpoint_host);
