@@ -3,8 +3,10 @@
  * "a request that does not decode gets a closed connection, never a crash"): a probe
  * node sends one frame to a single-voter quorum's leader and records the answer.
  * Garbage, a truncated Vote, an API the controller does not serve and a negative size
- * prefix close the connection; ApiVersions lists the Raft APIs (the listener is srv.h); an observer's Fetch v13 (replica id -1) gets records
- * and the high watermark. The leader keeps leading through all of it.
+ * prefix close the connection; ApiVersions lists the Raft APIs (the listener is srv.h);
+ * with the controller on, a broken BrokerRegistration closes and an unknown broker's
+ * heartbeat is answered BROKER_ID_NOT_REGISTERED; an observer's Fetch v13 (replica id -1) gets
+ * records and the high watermark. The leader keeps leading through all of it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +20,7 @@
 #include "raft_cluster.h"
 #include "system/log/rb.h"
 #include "system/proto/api.h"
+#include "system/proto/api_broker_heartbeat.h"
 #include "system/proto/api_fetch.h"
 #include "system/proto/frame.h"
 
@@ -88,9 +91,10 @@ static const struct world_node_type probe_type = {"probe", probe_start, NULL, pr
 
 /* A single-voter quorum (it elects itself) with the workload on, and a probe that
  * sends frame to it at 2 s. Returns the probe after 3 s; *c_out is the cluster. */
-static struct probe *probe_run(const uint8_t *frame, uint32_t size, struct cluster **c_out)
+static struct probe *probe_run_mode(const uint8_t *frame, uint32_t size, uint32_t append_ms,
+                                    struct cluster **c_out)
 {
-    struct cluster *c = cluster_new(1, 1, 0, 20);
+    struct cluster *c = cluster_new(1, 1, 0, append_ms);
     char *hex = calloc(1, 2 * size + 1);
     for (uint32_t i = 0; i < size; i++)
         snprintf(hex + 2 * i, 3, "%02x", frame[i]);
@@ -108,6 +112,12 @@ static struct probe *probe_run(const uint8_t *frame, uint32_t size, struct clust
     assert_int_equal(cluster_leader(c), 0); /* unharmed */
     *c_out = c;
     return world_node_impl(c->w, probe);
+}
+
+/* The voter runs the test workload (every 20 ms). */
+static struct probe *probe_run(const uint8_t *frame, uint32_t size, struct cluster **c_out)
+{
+    return probe_run_mode(frame, size, 20, c_out);
 }
 
 /* Frames a request: header v2 (flexible) or v1, then body bytes. */
@@ -167,8 +177,11 @@ static void test_api_versions_lists_raft_apis(void **state)
         int16_t key;
         int16_t version_max;
     } expected[] = {
-        {API_FETCH, API_FETCH_KRAFT_VERSION_MAX}, {API_VOTE, 2}, {API_BEGIN_QUORUM_EPOCH, 0},
-        {API_END_QUORUM_EPOCH, 0},                {API_FETCH_SNAPSHOT, 0},
+        {API_FETCH, API_FETCH_KRAFT_VERSION_MAX},
+        {API_VOTE, 2},
+        {API_BEGIN_QUORUM_EPOCH, 0},
+        {API_END_QUORUM_EPOCH, 0},
+        {API_FETCH_SNAPSHOT, 0},
     };
     uint32_t size = 0;
     uint8_t *frame = request_frame(API_API_VERSIONS, 0, NULL, 0, &size);
@@ -193,6 +206,47 @@ static void test_api_versions_lists_raft_apis(void **state)
         }
         assert_true(found);
     }
+    cluster_free(c);
+}
+
+/* The voter runs the controller: a BrokerRegistration that does not decode closes the
+ * connection; a heartbeat of a broker that never registered is answered with
+ * BROKER_ID_NOT_REGISTERED once the controller is active. */
+static void test_controller_truncated_registration_closes(void **state)
+{
+    static const uint8_t body[] = {0x00, 0x00, 0x00, 0x04, 0x05};
+    uint32_t size = 0;
+    uint8_t *frame = request_frame(API_BROKER_REGISTRATION, 3, body, sizeof(body), &size);
+    struct cluster *c = NULL;
+    struct probe *p = probe_run_mode(frame, size, 0, &c);
+    free(frame);
+    assert_true(p->opened);
+    assert_true(p->closed);
+    assert_int_equal(p->rx_size, 0);
+    cluster_free(c);
+}
+
+static void test_controller_answers_unknown_broker_heartbeat(void **state)
+{
+    struct api_broker_heartbeat_request req = {.broker_id = 99, .broker_epoch = 5};
+    struct wire_writer body;
+    wire_writer_init(&body);
+    api_broker_heartbeat_request_encode(&body, 1, &req);
+    uint32_t size = 0;
+    uint8_t *frame = request_frame(API_BROKER_HEARTBEAT, 1, body.bytes, body.size_bytes, &size);
+    wire_writer_free(&body);
+    struct cluster *c = NULL;
+    struct probe *p = probe_run_mode(frame, size, 0, &c);
+    free(frame);
+    assert_false(p->closed);
+    assert_true(p->rx_size > 9);
+    assert_int_equal(ks_be32_load(p->rx), p->rx_size - 4);
+    assert_int_equal(ks_be32_load(p->rx + 4), 7);
+    /* header v1 (flexible): correlation id, empty tagged fields */
+    struct api_broker_heartbeat_response r;
+    assert_int_equal(api_broker_heartbeat_response_decode(1, p->rx + 9, p->rx_size - 9, &r), KS_OK);
+    assert_int_equal(r.error_code, KS_ERR_BROKER_ID_NOT_REGISTERED);
+    assert_true(r.is_fenced);
     cluster_free(c);
 }
 
@@ -246,6 +300,8 @@ int main(void)
         cmocka_unit_test(test_truncated_vote_closes_the_connection),
         cmocka_unit_test(test_unserved_api_closes_the_connection),
         cmocka_unit_test(test_api_versions_lists_raft_apis),
+        cmocka_unit_test(test_controller_truncated_registration_closes),
+        cmocka_unit_test(test_controller_answers_unknown_broker_heartbeat),
         cmocka_unit_test(test_observer_fetch_gets_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
