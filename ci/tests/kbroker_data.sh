@@ -31,6 +31,18 @@ echo "$out" | grep -q 'partition 0, leader 1, replicas: 1, isrs: 1' ||
     fail "kcat -L: no leader for orders/0 in: $out"
 echo "kbroker_data: (a) kcat produced 3 keyed records and read them back"
 
+# (a2) kcat -G: a consumer group reads from the start, commits, and a second run of
+# the same group resumes after the committed offset.
+out=$(timeout 60 kcat -b "$B" -G readers -o beginning -e -q -f '%k=%s\n' orders 2>&1) ||
+    fail "kcat -G failed: $out"
+[ "$out" = $'k1=first\nk2=second\nk1=third' ] || fail "kcat -G read '$out'"
+printf 'k3:fourth\n' | timeout 30 kcat -P -b "$B" -t orders -K: || fail "kcat -P failed"
+out=$(timeout 60 kcat -b "$B" -G readers -e -q -f '%k=%s\n' orders 2>&1) ||
+    fail "kcat -G (second run) failed: $out"
+[ "$out" = "k3=fourth" ] || fail "kcat -G did not resume from its commit: '$out'"
+want="$want"$'\nk3=fourth@3'
+echo "kbroker_data: (a2) kcat -G read as a group and resumed from its committed offset"
+
 # (b) kafka-python
 cd /
 timeout 120 "$PYTHON" - "$B" <<'PYEOF' || fail "kafka-python check failed"
