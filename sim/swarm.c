@@ -29,6 +29,7 @@
 #define SWARM_PLAIN_PROGRESS_MS 10000u
 #define SWARM_INVARIANTS_MAX 64u
 #define SWARM_BAR_WIDTH 30u
+#define SWARM_BROKE_MAX 4u /* distinct invariants a result names */
 
 enum swarm_outcome { SWARM_PASS, SWARM_VIOLATION, SWARM_CRASH, SWARM_SETUP_ERROR };
 
@@ -43,6 +44,7 @@ struct swarm_result {
     uint64_t wall_ms;
     uint32_t violation_count;
     struct inv_violation first;
+    char broke[SWARM_BROKE_MAX][INV_NAME_BYTES_MAX]; /* distinct invariants violated */
     char replay_path[SWARM_PATH_BYTES_MAX / 2];
     uint16_t sm_counts[SMCOV_SLOTS_MAX]; /* the run's transitions, saturating (smcov.h) */
 };
@@ -60,6 +62,7 @@ struct swarm_options {
     bool first;
     bool reports;
     bool print_world; /* --print-world: print seed_start's random world and stop */
+    bool print_invariants; /* --print-invariants: what generated worlds may expect */
     uint64_t run_ns;  /* generated worlds' run length, 0: drawn */
     bool coverage_table; /* --coverage: print the state-machine coverage table */
     struct runner_options run;
@@ -210,6 +213,22 @@ static struct scn_script *swarm_job_script(const struct swarm *s, uint32_t scena
     return script;
 }
 
+/* The distinct invariants of a run's violations, in order of first violation (the
+ * first SWARM_BROKE_MAX), so ci/mutation can tell a switch's invariant from others. */
+static void swarm_broke_collect(const struct runner_result *r, struct swarm_result *sr)
+{
+    uint32_t count = 0;
+    KS_ASSERT(r->violation_count <= INV_VIOLATIONS_MAX);
+    for (uint32_t i = 0; i < r->violation_count && count < SWARM_BROKE_MAX; i++) {
+        bool seen = false;
+        for (uint32_t j = 0; j < count && !seen; j++)
+            seen = strcmp(sr->broke[j], r->violations[i].invariant) == 0;
+        if (!seen)
+            snprintf(sr->broke[count++], INV_NAME_BYTES_MAX, "%s", r->violations[i].invariant);
+    }
+    KS_ASSERT(count <= SWARM_BROKE_MAX);
+}
+
 static void swarm_job_run(const struct swarm *s, uint64_t job, struct swarm_result *sr)
 {
     memset(sr, 0, sizeof(*sr));
@@ -239,6 +258,7 @@ static void swarm_job_run(const struct swarm *s, uint64_t job, struct swarm_resu
                                    : (uint16_t)r->sm_coverage.counts[i];
         if (r->violation_count > 0)
             sr->first = r->violations[0];
+        swarm_broke_collect(r, sr);
         if (failed)
             swarm_save(s, name, text, script, &o, r, sr);
     }
@@ -551,9 +571,12 @@ static void swarm_json(const struct swarm *s, uint64_t wall_ms)
         const struct swarm_result *r = &s->failures[0];
         fprintf(s->out,
                 ",\"first\":{\"job\":%" PRIu64 ",\"seed\":%" PRIu64 ",\"seeds_needed\":%" PRIu64
-                ",\"invariant\":\"%s\",\"replay\":\"%s\"}",
+                ",\"invariant\":\"%s\",\"replay\":\"%s\",\"invariants\":[",
                 r->job, r->seed, (r->job - s->o.shard.index) / s->o.shard.count + 1,
                 swarm_failure_kind(r), r->replay_path);
+        for (uint32_t i = 0; i < SWARM_BROKE_MAX && r->broke[i][0] != '\0'; i++)
+            fprintf(s->out, "%s\"%s\"", i == 0 ? "" : ",", r->broke[i]);
+        fputs("]}", s->out);
     } else {
         fputs(",\"first\":null", s->out);
     }
@@ -666,7 +689,8 @@ static int swarm_usage(FILE *err, const char *problem)
             "ksim swarm: %s\nusage: ksim swarm [SCENARIO...] [--seeds N | --time S] [--jobs J] "
             "[--shard I/N] [--out DIR]\n                  [--bug NAME]... [--seed-start S] "
             "[--first] [--run SECONDS] [--no-reports] [--coverage]\n"
-            "       ksim swarm --print-world [--seed-start S] [--run SECONDS]\n",
+            "       ksim swarm --print-world [--seed-start S] [--run SECONDS]\n"
+            "       ksim swarm --print-invariants\n",
             problem);
     return RUNNER_EXIT_USAGE;
 }
@@ -745,6 +769,8 @@ static int swarm_args(int argc, char **argv, struct swarm_options *o, FILE *err)
             o->reports = false;
         } else if (strcmp(arg, "--print-world") == 0) {
             o->print_world = true;
+        } else if (strcmp(arg, "--print-invariants") == 0) {
+            o->print_invariants = true;
         } else if (strcmp(arg, "--coverage") == 0) {
             o->coverage_table = true;
         } else if (strncmp(arg, "--", 2) == 0) {
@@ -799,6 +825,11 @@ int swarm_main(int argc, char **argv, FILE *out, FILE *err)
     s->out = out;
     s->tty = isatty(fileno(out)) != 0;
     int code = swarm_args(argc, argv, &s->o, err);
+    if (code == RUNNER_EXIT_OK && s->o.print_invariants) {
+        gen_invariants_print(out);
+        free(s);
+        return RUNNER_EXIT_OK;
+    }
     if (code == RUNNER_EXIT_OK && s->o.print_world) {
         struct gen_options go = {.run_ns = s->o.run_ns};
         char *text = gen_scenario(s->o.seed_start, &go);

@@ -7,6 +7,7 @@
  *              [--out DIR] [--bug NAME]... [--seed-start S] [--first] [--run SECONDS]
  *              [--no-reports] [--coverage]
  *   ksim swarm --print-world [--seed-start S] [--run SECONDS]   (the random world of S)
+ *   ksim swarm --print-invariants   (every invariant a random world may expect)
  *
  * Jobs: with k scenarios, global job g runs scenario g % k with seed seed_start + g / k
  * (no scenario: a random world drawn from that seed). `--shard I/N` (0 <= I < N) keeps
