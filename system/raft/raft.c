@@ -454,21 +454,55 @@ static void raft_update_high_watermark(struct raft *raft)
 
 enum ks_err raft_append(struct raft *raft, const uint8_t *value, uint32_t value_size)
 {
+    KS_ASSERT(value_size <= RAFT_APPEND_VALUE_BYTES_MAX);
+    struct raft_record_value one = {value, value_size};
+    int64_t last_offset = -1;
+    return raft_append_records(raft, &one, 1, &last_offset);
+}
+
+/* Bytes a record may add to a batch beyond its value: length, attributes, timestamp
+ * and offset deltas, key length and header count as varints (Kafka's
+ * DefaultRecord.MAX_RECORD_OVERHEAD is 21). */
+#define RAFT_RECORD_OVERHEAD_BYTES_MAX 32u
+
+/* Whether count records of these values surely fit one batch of the allowed size. */
+static bool raft_append_records_fit(const struct raft_record_value *values, uint32_t count)
+{
+    uint64_t size = RB_HEADER_SIZE;
+    if (count > RAFT_APPEND_RECORDS_MAX)
+        return false;
+    for (uint32_t i = 0; i < count; i++) /* bounded by RAFT_APPEND_RECORDS_MAX */
+        size += (uint64_t)values[i].size_bytes + RAFT_RECORD_OVERHEAD_BYTES_MAX;
+    return size <= RAFT_APPEND_BATCH_BYTES_MAX;
+}
+
+enum ks_err raft_append_records(struct raft *raft, const struct raft_record_value *values,
+                                uint32_t count, int64_t *last_offset_out)
+{
+    KS_ASSERT(count > 0);
+    KS_ASSERT(values != NULL);
     if (raft->state != RAFT_LEADER)
         return KS_ERR_NOT_LEADER_OR_FOLLOWER;
-    KS_ASSERT(value_size <= RAFT_APPEND_VALUE_BYTES_MAX);
+    if (!raft_append_records_fit(values, count))
+        return KS_ERR_RECORD_LIST_TOO_LARGE;
     struct rb_builder b;
+    int64_t end_before = raft_log_end_offset(raft->log);
+    int64_t timestamp = env_wall_ms(raft->env);
     rb_builder_init(&b, RB_COMPRESSION_NONE);
-    struct rb_record_input record = {
-        .timestamp = env_wall_ms(raft->env), .value = value, .value_size = value_size};
-    enum ks_err err = rb_builder_append(&b, &record);
-    KS_ASSERT(err == KS_OK);
-    err = raft_append_batch(raft, &b);
+    for (uint32_t i = 0; i < count; i++) {
+        struct rb_record_input record = {
+            .timestamp = timestamp, .value = values[i].bytes, .value_size = values[i].size_bytes};
+        enum ks_err err = rb_builder_append(&b, &record);
+        KS_ASSERT(err == KS_OK); /* raft_append_records_fit kept it small */
+    }
+    enum ks_err err = raft_append_batch(raft, &b);
     if (err != KS_OK) {
         raft_fail(raft, "append", err);
         raft_schedule(raft);
         return err;
     }
+    KS_ASSERT(raft_log_end_offset(raft->log) == end_before + count); /* one batch, whole */
+    *last_offset_out = end_before + count - 1;
     raft_update_high_watermark(raft);
     return KS_OK;
 }

@@ -103,4 +103,32 @@ const struct raft_log *raft_log_of(const struct raft *raft);
  * KS_ERR_NOT_LEADER_OR_FOLLOWER when not leader, disk errors. */
 KS_MUST_CHECK enum ks_err raft_append(struct raft *raft, const uint8_t *value, uint32_t value_size);
 
+/* Most records one atomic append takes. */
+#define RAFT_APPEND_RECORDS_MAX 1024u
+/* Largest batch an atomic append builds: one batch always fits one Fetch response. */
+#define RAFT_APPEND_BATCH_BYTES_MAX RAFT_FETCH_BYTES_MAX
+
+/* One record value of an atomic append; borrowed for the call only. */
+struct raft_record_value {
+    const uint8_t *bytes;
+    uint32_t size_bytes;
+};
+
+/*
+ * Atomic append (Kafka: RaftClient.scheduleAtomicAppend, the controller's atomic
+ * record batches of KIP-631 and KIP-868): the leader puts values[0..count) as the
+ * records of ONE RecordBatch at the log end, at consecutive offsets, and fsyncs it.
+ * A batch is the unit of replication, truncation, crash recovery (its CRC covers
+ * every record) and the high watermark (it only ever lies between batches), so
+ * every voter applies all of the records together, in order, or none of them.
+ * *last_offset_out gets the offset of the last record (the batch is committed once
+ * the high watermark passes it). count must be at least 1.
+ * Errors: KS_ERR_NOT_LEADER_OR_FOLLOWER when not leader; KS_ERR_RECORD_LIST_TOO_LARGE
+ * when count passes RAFT_APPEND_RECORDS_MAX or the batch could pass
+ * RAFT_APPEND_BATCH_BYTES_MAX (nothing is appended); disk errors (the voter fails).
+ */
+KS_MUST_CHECK enum ks_err raft_append_records(struct raft *raft,
+                                              const struct raft_record_value *values,
+                                              uint32_t count, int64_t *last_offset_out);
+
 #endif
