@@ -5,7 +5,8 @@
 #      keys and offsets, and lists the topic with its leader;
 #  (b) kafka-python: the admin client creates a 3-partition topic, a producer with
 #      acks=all writes 300 keyed records, a consumer reads every one back, and the
-#      admin deletes the topic;
+#      admin describes a topic's configs (DescribeConfigs), DescribeCluster v0 and v1
+#      answer on a raw socket, and the admin deletes the topic;
 #  (c) after SIGTERM and a restart, the records are still there (kcat).
 # Env: KS_BUILD_DIR. Kills only the kbroker it started, by PID, also on failure.
 set -euo pipefail
@@ -88,11 +89,45 @@ for (p, _), (k, _) in sent.items():
     by_key.setdefault(k, set()).add(p)
 assert all(len(ps) == 1 for ps in by_key.values()), by_key
 
+# DescribeConfigs: a config set at creation, Kafka's defaults for the rest.
+from kafka.admin import ConfigResource, ConfigResourceType
+admin.create_topics([NewTopic('configured', 1, 1, topic_configs={'retention.ms': '3600000'})])
+r = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, 'configured')])
+entries = {e[0]: (e[1], e[3]) for e in r[0].resources[0][4]}
+assert entries['retention.ms'] == ('3600000', 1), entries  # TOPIC_CONFIG
+assert entries['cleanup.policy'] == ('delete', 5), entries  # DEFAULT_CONFIG
+
+# DescribeCluster v0 and v1 (KIP-700) on a raw socket: cluster id, controller, broker.
+import socket, struct
+host, port = bootstrap.split(':')
+s = socket.create_connection((host, int(port)), timeout=10)
+cluster_ids = set()
+for version, body in ((0, b'\x00\x00'), (1, b'\x00\x01\x00')):
+    header = struct.pack('>hhih', 60, version, 7, 3) + b'raw' + b'\x00'
+    s.sendall(struct.pack('>i', len(header) + len(body)) + header + body)
+    size = struct.unpack('>i', s.recv(4))[0]
+    data = b''
+    while len(data) < size:
+        data += s.recv(size - len(data))
+    assert struct.unpack('>i', data[:4])[0] == 7, data[:8]
+    at = 5 + 4  # correlation id, response header tags, throttle
+    assert struct.unpack('>h', data[at:at + 2])[0] == 0, data
+    at += 3 + (1 if version >= 1 else 0)  # error code, null message, endpoint type
+    n = data[at] - 1
+    cluster_ids.add(data[at + 1:at + 1 + n].decode())
+    at += 1 + n
+    assert struct.unpack('>i', data[at:at + 4])[0] == 1, 'controller id'
+    assert data[at + 4] == 2, 'one broker'
+    assert struct.unpack('>i', data[at + 5:at + 9])[0] == 1, 'broker id'
+s.close()
+assert len(cluster_ids) == 1 and len(cluster_ids.pop()) == 22, cluster_ids
+
 r = admin.delete_topics(['payments'])
 assert [t[1] for t in r.topic_error_codes] == [0], r
 assert 'payments' not in admin.list_topics(), admin.list_topics()
 admin.close()
-print('kbroker_data: (b) kafka-python created, produced 300 with acks=all, read all back, deleted')
+print('kbroker_data: (b) kafka-python created, produced 300 with acks=all, read all back, '
+      'described configs and the cluster, deleted')
 PYEOF
 
 # (c) a clean restart keeps the records

@@ -3,9 +3,12 @@
  */
 #include "bclient.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "system/proto/api_describe_cluster.h"
+#include "system/proto/api_describe_configs.h"
 #include "system/proto/api_init_producer_id.h"
 #include "system/proto/api_metadata.h"
 
@@ -151,5 +154,156 @@ enum ks_err bclient_init_producer_id(int64_t *producer_id_next, int16_t version,
     }
     KS_ASSERT(resp.producer_id >= 0);
     api_init_producer_id_response_encode(w, version, &resp);
+    return KS_OK;
+}
+
+/* ---- DescribeConfigs (KafkaApis.handleDescribeConfigsRequest, ConfigHelper) ---- */
+
+/* Configs listed for a resource, at most. */
+#define BCLIENT_CONFIGS_MAX 16u
+/* Kafka's longest topic name is 249 characters. */
+#define BCLIENT_TOPIC_NAME_BYTES_MAX 256u
+/* Kafka's UNSUPPORTED_ENDPOINT_TYPE (KIP-919), not in ks.h yet. */
+#define BCLIENT_ERR_UNSUPPORTED_ENDPOINT_TYPE 119
+
+struct bclient_config_default {
+    const char *name;
+    const char *value;
+    int8_t type;
+};
+
+/* Kafka's topic-level defaults (LogConfig), the ones this broker applies. */
+static const struct bclient_config_default bclient_topic_defaults[] = {
+    {"cleanup.policy", "delete", API_CONFIG_TYPE_STRING},
+    {"compression.type", "producer", API_CONFIG_TYPE_STRING},
+    {"max.message.bytes", "1048588", API_CONFIG_TYPE_INT},
+    {"min.insync.replicas", "1", API_CONFIG_TYPE_INT},
+    {"retention.bytes", "-1", API_CONFIG_TYPE_LONG},
+    {"retention.ms", "604800000", API_CONFIG_TYPE_LONG},
+    {"segment.bytes", "1073741824", API_CONFIG_TYPE_INT},
+    {"segment.ms", "604800000", API_CONFIG_TYPE_LONG},
+};
+
+/* Broker-level settings shown read-only. */
+static const struct bclient_config_default bclient_broker_defaults[] = {
+    {"auto.create.topics.enable", "true", API_CONFIG_TYPE_STRING},
+    {"default.replication.factor", "1", API_CONFIG_TYPE_INT},
+    {"min.insync.replicas", "1", API_CONFIG_TYPE_INT},
+    {"num.partitions", "1", API_CONFIG_TYPE_INT},
+    {"offsets.topic.num.partitions", "50", API_CONFIG_TYPE_INT},
+};
+
+_Static_assert(KS_ARRAY_COUNT(bclient_topic_defaults) <= BCLIENT_CONFIGS_MAX, "fits");
+_Static_assert(KS_ARRAY_COUNT(bclient_broker_defaults) <= BCLIENT_CONFIGS_MAX, "fits");
+
+/* Whether the request names this config (null keys: every config). */
+static bool bclient_config_asked(const struct api_describe_configs_resource *res,
+                                 const char *name)
+{
+    if (res->key_count < 0)
+        return true;
+    for (int32_t i = 0; i < res->key_count; i++) {
+        if (wire_string_equal_cstr(res->keys[i], name))
+            return true;
+    }
+    return false;
+}
+
+static void bclient_describe_resource(const struct mimage *img, int32_t broker_id,
+                                      const struct api_describe_configs_resource *res,
+                                      struct api_describe_configs_result *out)
+{
+    char name[BCLIENT_TOPIC_NAME_BYTES_MAX];
+    out->resource_type = res->resource_type;
+    out->resource_name = res->resource_name;
+    out->error_message = wire_string_null();
+    out->configs = ks_alloc(BCLIENT_CONFIGS_MAX * sizeof(*out->configs));
+    bool topic = res->resource_type == API_CONFIG_RESOURCE_TOPIC;
+    int n = snprintf(name, sizeof(name), "%.*s", res->resource_name.length < 0 ? 0 :
+                     res->resource_name.length, res->resource_name.chars);
+    if (topic && (n <= 0 || (size_t)n >= sizeof(name) ||
+                  mimage_topic_find_name(img, name, (uint32_t)n) == NULL)) {
+        out->error_code = KS_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+        return;
+    }
+    if (!topic && (res->resource_type != API_CONFIG_RESOURCE_BROKER || n <= 0 ||
+                   strtol(name, NULL, 10) != broker_id)) {
+        out->error_code = KS_ERR_INVALID_REQUEST;
+        return;
+    }
+    const struct bclient_config_default *table = topic ? bclient_topic_defaults
+                                                       : bclient_broker_defaults;
+    uint32_t count = topic ? KS_ARRAY_COUNT(bclient_topic_defaults)
+                           : KS_ARRAY_COUNT(bclient_broker_defaults);
+    for (uint32_t i = 0; i < count; i++) {
+        if (!bclient_config_asked(res, table[i].name))
+            continue;
+        const char *set = topic ? mimage_config_get(img, API_CONFIG_RESOURCE_TOPIC, name,
+                                                    table[i].name)
+                                : NULL;
+        struct api_describe_configs_entry *e = &out->configs[out->config_count++];
+        e->name = wire_string_from(table[i].name);
+        e->value = wire_string_from(set != NULL ? set : table[i].value);
+        e->read_only = !topic;
+        e->is_default = set == NULL;
+        e->config_source = set != NULL ? API_CONFIG_SOURCE_TOPIC : API_CONFIG_SOURCE_DEFAULT;
+        e->config_type = table[i].type;
+        e->documentation = wire_string_null();
+    }
+    KS_ASSERT(out->config_count <= BCLIENT_CONFIGS_MAX);
+}
+
+enum ks_err bclient_describe_configs(const struct mimage *img, int32_t broker_id, int16_t version,
+                                     const uint8_t *body, uint32_t size_bytes,
+                                     struct wire_writer *w)
+{
+    struct api_describe_configs_request req;
+    enum ks_err err = api_describe_configs_request_decode(version, body, size_bytes, &req);
+    if (err != KS_OK)
+        return err;
+    struct api_describe_configs_response resp;
+    memset(&resp, 0, sizeof(resp));
+    resp.results = ks_alloc(((size_t)req.resource_count + 1u) * sizeof(*resp.results));
+    resp.result_count = req.resource_count;
+    for (uint32_t i = 0; i < req.resource_count; i++)
+        bclient_describe_resource(img, broker_id, &req.resources[i], &resp.results[i]);
+    api_describe_configs_response_encode(w, version, &resp);
+    api_describe_configs_response_free(&resp);
+    api_describe_configs_request_free(&req);
+    return KS_OK;
+}
+
+/* ---- DescribeCluster (KafkaApis.handleDescribeCluster) ---- */
+
+enum ks_err bclient_describe_cluster(const struct mimage *img, const struct bclient_cluster *cluster,
+                                     int16_t version, const uint8_t *body, uint32_t size_bytes,
+                                     struct wire_writer *w)
+{
+    struct api_describe_cluster_request req;
+    enum ks_err err = api_describe_cluster_request_decode(version, body, size_bytes, &req);
+    if (err != KS_OK)
+        return err;
+    struct api_metadata_response md;
+    memset(&md, 0, sizeof(md));
+    bclient_metadata_brokers(img, cluster, &md);
+    struct api_describe_cluster_response resp;
+    memset(&resp, 0, sizeof(resp));
+    resp.endpoint_type = API_DESCRIBE_CLUSTER_ENDPOINT_BROKERS;
+    resp.error_message = wire_string_null();
+    resp.cluster_id = wire_string_from(cluster->cluster_id != NULL ? cluster->cluster_id : "");
+    resp.controller_id = cluster->controller_id;
+    resp.cluster_authorized_operations = API_DESCRIBE_CLUSTER_AUTHORIZED_OPERATIONS_UNSET;
+    if (req.endpoint_type != API_DESCRIBE_CLUSTER_ENDPOINT_BROKERS) {
+        resp.error_code = BCLIENT_ERR_UNSUPPORTED_ENDPOINT_TYPE;
+    } else {
+        resp.brokers = ks_alloc(((size_t)md.broker_count + 1u) * sizeof(*resp.brokers));
+        for (uint32_t i = 0; i < md.broker_count; i++)
+            resp.brokers[resp.broker_count++] = (struct api_describe_cluster_broker){
+                md.brokers[i].node_id, md.brokers[i].host, md.brokers[i].port,
+                md.brokers[i].rack};
+    }
+    api_describe_cluster_response_encode(w, version, &resp);
+    api_describe_cluster_response_free(&resp);
+    api_metadata_response_free(&md);
     return KS_OK;
 }

@@ -51,6 +51,21 @@ KS_MUST_CHECK enum ks_err bclient_metadata(const struct mimage *img,
                                            int16_t version, const uint8_t *body,
                                            uint32_t size_bytes, struct wire_writer *w,
                                            struct bclient_missing *missing);
+/*
+ * Decodes a DescribeConfigs request and writes the answer: a topic's configs (the
+ * image's topic configs, source TOPIC_CONFIG, over Kafka's defaults, source
+ * DEFAULT_CONFIG), a broker's (broker_id's, read-only defaults); unknown topics get
+ * UNKNOWN_TOPIC_OR_PARTITION, other resource types INVALID_REQUEST.
+ */
+KS_MUST_CHECK enum ks_err bclient_describe_configs(const struct mimage *img, int32_t broker_id,
+                                                   int16_t version, const uint8_t *body,
+                                                   uint32_t size_bytes, struct wire_writer *w);
+/* Decodes a DescribeCluster request and writes the answer from img and cluster. */
+KS_MUST_CHECK enum ks_err bclient_describe_cluster(const struct mimage *img,
+                                                   const struct bclient_cluster *cluster,
+                                                   int16_t version, const uint8_t *body,
+                                                   uint32_t size_bytes, struct wire_writer *w);
+
 /* Decodes an InitProducerId request and writes the answer, taking the next id from
  * *producer_id_next when the request names none. */
 KS_MUST_CHECK enum ks_err bclient_init_producer_id(int64_t *producer_id_next, int16_t version,

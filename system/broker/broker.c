@@ -16,6 +16,8 @@
 #include "bclient.h"
 #include "bgroup.h"
 #include "system/proto/api.h"
+#include "system/proto/api_describe_cluster.h"
+#include "system/proto/api_describe_configs.h"
 #include "system/proto/api_init_producer_id.h"
 #include "system/proto/api_metadata.h"
 
@@ -265,6 +267,30 @@ static void broker_on_init_producer_id(void *ctx, struct srv_request *request)
     wire_writer_free(&w);
 }
 
+/* DescribeConfigs and DescribeCluster from the image (bclient.h). */
+static void broker_on_describe(void *ctx, struct srv_request *request)
+{
+    struct broker *b = ctx;
+    struct wire_writer w;
+    struct bclient_cluster cluster = {b->cluster_id, b->controller_id, b->broker_id,
+                                      b->self_host[0] != '\0' ? b->self_host : NULL,
+                                      b->self_port};
+    int16_t version = request->header.api_version;
+    b->requests++;
+    wire_writer_init(&w);
+    enum ks_err err =
+        request->header.api_key == API_DESCRIBE_CONFIGS
+            ? bclient_describe_configs(&b->rmgr->image, b->broker_id, version, request->body,
+                                       request->body_size_bytes, &w)
+            : bclient_describe_cluster(&b->rmgr->image, &cluster, version, request->body,
+                                       request->body_size_bytes, &w);
+    if (err == KS_OK)
+        srv_respond(request, &w);
+    else
+        srv_respond_close(request);
+    wire_writer_free(&w);
+}
+
 uint32_t broker_handlers_build(struct broker *b, struct srv_handler *rows, uint32_t rows_max)
 {
     KS_ASSERT(rows_max >= BROKER_HANDLERS_COUNT);
@@ -281,7 +307,11 @@ uint32_t broker_handlers_build(struct broker *b, struct srv_handler *rows, uint3
                                    API_OFFSETS_FOR_LEADER_EPOCH_VERSION_MAX, broker_on_epoch, b};
     rows[5] = (struct srv_handler){API_INIT_PRODUCER_ID, API_INIT_PRODUCER_ID_VERSION_MIN,
                                    API_INIT_PRODUCER_ID_VERSION_MAX, broker_on_init_producer_id, b};
-    _Static_assert(BROKER_HANDLERS_COUNT == 6, "one row an API");
+    rows[6] = (struct srv_handler){API_DESCRIBE_CONFIGS, API_DESCRIBE_CONFIGS_VERSION_MIN,
+                                   API_DESCRIBE_CONFIGS_VERSION_MAX, broker_on_describe, b};
+    rows[7] = (struct srv_handler){API_DESCRIBE_CLUSTER, API_DESCRIBE_CLUSTER_VERSION_MIN,
+                                   API_DESCRIBE_CLUSTER_VERSION_MAX, broker_on_describe, b};
+    _Static_assert(BROKER_HANDLERS_COUNT == 8, "one row an API");
     return BROKER_HANDLERS_COUNT;
 }
 

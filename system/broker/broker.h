@@ -1,7 +1,7 @@
 /*
  * broker.h: a broker node: one log dir, the replica manager, and the request server
  * (system/server/srv.h) serving Produce, Fetch, ListOffsets, OffsetForLeaderEpoch,
- * Metadata and InitProducerId on the broker port. Kafka: BrokerServer (startup:
+ * Metadata, InitProducerId, DescribeConfigs and DescribeCluster on the broker port. Kafka: BrokerServer (startup:
  * LogManager, ReplicaManager, SocketServer), KafkaApis (handleProduceRequest,
  * handleFetchRequest, handleListOffsetRequest, handleOffsetForLeaderEpochRequest,
  * handleTopicMetadataRequest, handleInitProducerIdRequest).
@@ -50,7 +50,7 @@
 /* Requests with the replica manager at once, at most (srv holds one a connection). */
 #define BROKER_CALLS_MAX SRV_CONNS_MAX_LIMIT
 /* Rows broker_handlers_build writes. */
-#define BROKER_HANDLERS_COUNT 6u
+#define BROKER_HANDLERS_COUNT 8u
 
 struct broker_call;
 struct bgroup;
