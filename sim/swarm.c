@@ -47,7 +47,17 @@ struct swarm_result {
     char broke[SWARM_BROKE_MAX][INV_NAME_BYTES_MAX]; /* distinct invariants violated */
     char replay_path[SWARM_PATH_BYTES_MAX / 2];
     uint16_t sm_counts[SMCOV_SLOTS_MAX]; /* the run's transitions, saturating (smcov.h) */
+    uint64_t knobs;                      /* a generated world's knobs (gen.h) */
+    uint32_t round;                      /* --favour-rare: the round its odds came from */
 };
+
+/* What the parent sends a worker: a job and the generator's odds for it. */
+struct swarm_job_msg {
+    uint64_t job;
+    uint32_t round;
+    uint16_t knob_permille[GEN_KNOB_COUNT]; /* all 0: the generator's defaults */
+};
+_Static_assert(sizeof(struct swarm_job_msg) < 512, "one job message fits in PIPE_BUF");
 _Static_assert(sizeof(struct swarm_result) < 4096, "one result fits in PIPE_BUF");
 
 struct swarm_options {
@@ -65,6 +75,7 @@ struct swarm_options {
     bool print_invariants; /* --print-invariants: what generated worlds may expect */
     uint64_t run_ns;  /* generated worlds' run length, 0: drawn */
     bool coverage_table; /* --coverage: print the state-machine coverage table */
+    bool favour_rare;    /* --favour-rare: steer the generator's knobs (swarm.h) */
     struct runner_options run;
 };
 
@@ -101,7 +112,140 @@ struct swarm {
     uint32_t failure_count;
     uint64_t run_by_scenario[SWARM_SCENARIOS_MAX + 1];
     struct smcov sm_coverage; /* merged over the finished jobs */
+    struct swarm_favour *favour; /* --favour-rare on generated worlds, else NULL */
 };
+
+/* ---- --favour-rare: steering the generator's knobs ----------------------------------------- */
+
+struct swarm_favour {
+    uint32_t round;                             /* rounds closed so far */
+    uint32_t reach_runs[SMCOV_SLOTS_MAX];       /* runs (of closed rounds) reaching each transition */
+    uint64_t score_on[GEN_KNOB_COUNT];          /* rarity scores of runs with the knob on */
+    uint64_t score_off[GEN_KNOB_COUNT];         /* ... and off */
+    uint32_t runs_on[GEN_KNOB_COUNT];
+    uint32_t runs_off[GEN_KNOB_COUNT];
+    uint16_t permille[GEN_KNOB_COUNT];          /* the odds of the open round */
+    /* The open round's results, scored when it closes (so their order does not matter). */
+    uint32_t count;
+    uint64_t knobs[SWARM_FAVOUR_ROUND_JOBS];
+    uint8_t reached[SWARM_FAVOUR_ROUND_JOBS][SMCOV_SLOTS_MAX / 8];
+};
+
+struct swarm_favour *swarm_favour_create(void)
+{
+    struct swarm_favour *f = ks_alloc(sizeof(*f));
+    for (uint32_t k = 0; k < GEN_KNOB_COUNT; k++)
+        f->permille[k] = gen_knob_default_permille((enum gen_knob)k);
+    KS_ASSERT(f->round == 0 && f->count == 0);
+    return f;
+}
+
+void swarm_favour_free(struct swarm_favour *f)
+{
+    free(f);
+}
+
+uint32_t swarm_favour_round(const struct swarm_favour *f)
+{
+    return f->round;
+}
+
+uint32_t swarm_favour_round_count(const struct swarm_favour *f)
+{
+    KS_ASSERT(f->count <= SWARM_FAVOUR_ROUND_JOBS);
+    return f->count;
+}
+
+void swarm_favour_odds(const struct swarm_favour *f, uint16_t *permille_out)
+{
+    memcpy(permille_out, f->permille, sizeof(f->permille));
+}
+
+void swarm_favour_add(struct swarm_favour *f, uint64_t knobs, const uint16_t *sm_counts,
+                      uint32_t slots)
+{
+    KS_ASSERT(f->count < SWARM_FAVOUR_ROUND_JOBS);
+    KS_ASSERT(slots <= SMCOV_SLOTS_MAX);
+    uint32_t i = f->count++;
+    f->knobs[i] = knobs;
+    memset(f->reached[i], 0, sizeof(f->reached[i]));
+    for (uint32_t slot = 0; slot < slots; slot++) {
+        if (sm_counts[slot] > 0)
+            f->reached[i][slot / 8] |= (uint8_t)(1u << (slot % 8));
+    }
+}
+
+/* How rare a run was: each transition it reached weighs SWARM_FAVOUR_WEIGHT divided by
+ * one more than the runs that reached it before (a first reach weighs the most). */
+static uint64_t swarm_favour_score(const struct swarm_favour *f, uint32_t i, uint32_t slots)
+{
+    uint64_t score = 0;
+    for (uint32_t slot = 0; slot < slots; slot++) {
+        if ((f->reached[i][slot / 8] >> (slot % 8)) & 1u)
+            score += SWARM_FAVOUR_WEIGHT / (1u + (uint64_t)f->reach_runs[slot]);
+    }
+    return score;
+}
+
+/* A knob's next odds: its default, moved up to SWARM_FAVOUR_SWING per mille towards on
+ * when runs with it on scored higher on average than runs without, down when lower. */
+static uint16_t swarm_favour_permille(const struct swarm_favour *f, uint32_t k)
+{
+    int64_t base = gen_knob_default_permille((enum gen_knob)k);
+    if (f->runs_on[k] == 0 || f->runs_off[k] == 0)
+        return (uint16_t)base;
+    int64_t on = (int64_t)(f->score_on[k] / f->runs_on[k]);
+    int64_t off = (int64_t)(f->score_off[k] / f->runs_off[k]);
+    int64_t odds = on + off == 0 ? base : base + SWARM_FAVOUR_SWING * (on - off) / (on + off);
+    odds = odds < SWARM_FAVOUR_PERMILLE_MIN ? SWARM_FAVOUR_PERMILLE_MIN : odds;
+    odds = odds > SWARM_FAVOUR_PERMILLE_MAX ? SWARM_FAVOUR_PERMILLE_MAX : odds;
+    return (uint16_t)odds;
+}
+
+void swarm_favour_round_end(struct swarm_favour *f, uint32_t slots)
+{
+    KS_ASSERT(slots <= SMCOV_SLOTS_MAX);
+    for (uint32_t i = 0; i < f->count; i++) {
+        uint64_t score = swarm_favour_score(f, i, slots);
+        for (uint32_t k = 0; k < GEN_KNOB_COUNT; k++) {
+            bool on = (f->knobs[i] >> k) & 1u;
+            *(on ? &f->score_on[k] : &f->score_off[k]) += score;
+            *(on ? &f->runs_on[k] : &f->runs_off[k]) += 1;
+        }
+    }
+    for (uint32_t i = 0; i < f->count; i++) {
+        for (uint32_t slot = 0; slot < slots; slot++)
+            f->reach_runs[slot] += (f->reached[i][slot / 8] >> (slot % 8)) & 1u;
+    }
+    for (uint32_t k = 0; k < GEN_KNOB_COUNT; k++)
+        f->permille[k] = swarm_favour_permille(f, k);
+    f->count = 0;
+    f->round++;
+}
+
+void swarm_favour_print(const struct swarm_favour *f, FILE *out)
+{
+    fprintf(out, "favour-rare: knob odds (per mille) after %" PRIu32 " round(s) of %u runs\n",
+            f->round, SWARM_FAVOUR_ROUND_JOBS);
+    fprintf(out, "  %-20s %6s %7s %8s %12s %12s\n", "knob", "odds", "default", "runs on",
+            "score on", "score off");
+    for (uint32_t k = 0; k < GEN_KNOB_COUNT; k++) {
+        uint64_t on = f->runs_on[k] == 0 ? 0 : f->score_on[k] / f->runs_on[k];
+        uint64_t off = f->runs_off[k] == 0 ? 0 : f->score_off[k] / f->runs_off[k];
+        fprintf(out, "  %-20s %6u %7u %8" PRIu32 " %12" PRIu64 " %12" PRIu64 "\n",
+                gen_knob_name((enum gen_knob)k), f->permille[k],
+                gen_knob_default_permille((enum gen_knob)k), f->runs_on[k], on, off);
+    }
+}
+
+void swarm_favour_json(const struct swarm_favour *f, FILE *out)
+{
+    fprintf(out, "\"favour_rare\":{\"rounds\":%" PRIu32 ",\"odds\":{", f->round);
+    for (uint32_t k = 0; k < GEN_KNOB_COUNT; k++)
+        fprintf(out, "%s\"%s\":%u", k == 0 ? "" : ",", gen_knob_name((enum gen_knob)k),
+                f->permille[k]);
+    fputs("}}", out);
+}
 
 /* ---- Pure parts ------------------------------------------------------------------------ */
 
@@ -196,14 +340,17 @@ static void swarm_save(const struct swarm *s, const char *name, const char *text
 
 /* The scenario text and script of a job (generated: drawn now; owned by the caller). */
 static struct scn_script *swarm_job_script(const struct swarm *s, uint32_t scenario, uint64_t seed,
-                                           char **text_out)
+                                           const uint16_t *knob_permille, char **text_out,
+                                           uint64_t *knobs_out)
 {
+    *knobs_out = 0;
     if (s->scenario_count > 0) {
         *text_out = NULL;
         return s->scenarios[scenario].script;
     }
     struct gen_options go = {.run_ns = s->o.run_ns};
-    *text_out = gen_scenario(seed, &go);
+    memcpy(go.knob_permille, knob_permille, sizeof(go.knob_permille));
+    *text_out = gen_scenario_knobs(seed, &go, knobs_out);
     struct scn_script *script = NULL;
     struct scn_error error;
     if (scn_parse(runner_lang(), "generated", *text_out, &script, &error) != KS_OK) {
@@ -229,13 +376,16 @@ static void swarm_broke_collect(const struct runner_result *r, struct swarm_resu
     KS_ASSERT(count <= SWARM_BROKE_MAX);
 }
 
-static void swarm_job_run(const struct swarm *s, uint64_t job, struct swarm_result *sr)
+static void swarm_job_run(const struct swarm *s, const struct swarm_job_msg *msg,
+                          struct swarm_result *sr)
 {
     memset(sr, 0, sizeof(*sr));
-    sr->job = job;
-    swarm_job_split(job, s->scenario_count, s->o.seed_start, &sr->scenario, &sr->seed);
+    sr->job = msg->job;
+    sr->round = msg->round;
+    swarm_job_split(msg->job, s->scenario_count, s->o.seed_start, &sr->scenario, &sr->seed);
     char *generated = NULL;
-    struct scn_script *script = swarm_job_script(s, sr->scenario, sr->seed, &generated);
+    struct scn_script *script =
+        swarm_job_script(s, sr->scenario, sr->seed, msg->knob_permille, &generated, &sr->knobs);
     const char *name = s->scenario_count == 0 ? "generated" : s->scenarios[sr->scenario].path;
     const char *text = s->scenario_count == 0 ? generated : s->scenarios[sr->scenario].text;
     struct runner_options o = s->o.run;
@@ -287,9 +437,9 @@ static bool swarm_io(int fd, void *buf, size_t bytes, bool write_it)
 static KS_NORETURN void swarm_worker_loop(const struct swarm *s, int job_fd, int result_fd)
 {
     struct swarm_result *sr = ks_alloc(sizeof(*sr));
-    uint64_t job = 0;
-    while (swarm_io(job_fd, &job, sizeof(job), false)) {
-        swarm_job_run(s, job, sr);
+    struct swarm_job_msg msg;
+    while (swarm_io(job_fd, &msg, sizeof(msg), false)) {
+        swarm_job_run(s, &msg, sr);
         if (!swarm_io(result_fd, sr, sizeof(*sr), true))
             break;
     }
@@ -358,6 +508,9 @@ static bool swarm_more(const struct swarm *s)
 {
     if (s->stop_dispatch || s->next_job >= swarm_total(s))
         return false;
+    /* --favour-rare: a round's jobs go out once the rounds before it are in. */
+    if (s->favour != NULL && s->next_job / SWARM_FAVOUR_ROUND_JOBS > swarm_favour_round(s->favour))
+        return false;
     return s->o.time_s == 0 || swarm_now_ms() - s->start_ms < s->o.time_s * 1000u;
 }
 
@@ -365,12 +518,18 @@ static void swarm_dispatch(struct swarm *s, uint32_t i)
 {
     struct swarm_worker *w = &s->workers[i];
     KS_ASSERT(!w->busy);
-    uint64_t job = swarm_shard_job(&s->o.shard, s->next_job);
-    if (!swarm_io(w->job_fd, &job, sizeof(job), true))
+    struct swarm_job_msg msg;
+    memset(&msg, 0, sizeof(msg));
+    msg.job = swarm_shard_job(&s->o.shard, s->next_job);
+    if (s->favour != NULL) {
+        msg.round = swarm_favour_round(s->favour);
+        swarm_favour_odds(s->favour, msg.knob_permille);
+    }
+    if (!swarm_io(w->job_fd, &msg, sizeof(msg), true))
         return; /* a dead worker: its result pipe says so */
     s->next_job++;
     w->busy = true;
-    w->job = job;
+    w->job = msg.job;
 }
 
 /* ---- Results, progress and the summary ---------------------------------------------------- */
@@ -446,6 +605,12 @@ static void swarm_record(struct swarm *s, const struct swarm_result *r)
 {
     swarm_coverage_add(s, r);
     s->done++;
+    if (s->favour != NULL) {
+        swarm_favour_add(s->favour, r->knobs, r->sm_counts, smcov_slot_count());
+        /* A last, partial round is never closed: no later round would use its odds. */
+        if (swarm_favour_round_count(s->favour) == SWARM_FAVOUR_ROUND_JOBS)
+            swarm_favour_round_end(s->favour, smcov_slot_count());
+    }
     s->run_by_scenario[r->scenario]++;
     if (r->outcome == SWARM_PASS)
         return;
@@ -554,6 +719,8 @@ static void swarm_summary(struct swarm *s, uint64_t wall_ms)
     }
     swarm_summary_invariants(s);
     fputc('\n', s->out);
+    if (s->favour != NULL)
+        swarm_favour_print(s->favour, s->out);
     if (s->o.coverage_table)
         smcov_table(s->out, &s->sm_coverage);
     else
@@ -583,6 +750,10 @@ static void swarm_json(const struct swarm *s, uint64_t wall_ms)
     fprintf(s->out, ",\"jobs\":%" PRIu32 ",\"wall_ms\":%" PRIu64 ",\"seeds_per_s\":%.2f,",
             s->o.jobs, wall_ms, (double)s->done * 1000.0 / (double)(wall_ms + 1));
     smcov_json(s->out, &s->sm_coverage);
+    if (s->favour != NULL) {
+        fputc(',', s->out);
+        swarm_favour_json(s->favour, s->out);
+    }
     fputs("}\n", s->out);
 }
 
@@ -597,7 +768,11 @@ static void swarm_on_dead(struct swarm *s, uint32_t i)
         r->outcome = SWARM_CRASH;
         swarm_job_split(w->job, s->scenario_count, s->o.seed_start, &r->scenario, &r->seed);
         char *text = NULL;
-        struct scn_script *script = swarm_job_script(s, r->scenario, r->seed, &text);
+        uint16_t odds[GEN_KNOB_COUNT] = {0};
+        if (s->favour != NULL)
+            swarm_favour_odds(s->favour, odds);
+        struct scn_script *script =
+            swarm_job_script(s, r->scenario, r->seed, odds, &text, &r->knobs);
         struct runner_options o = s->o.run;
         o.seed_set = true;
         o.seed = r->seed;
@@ -688,7 +863,7 @@ static int swarm_usage(FILE *err, const char *problem)
     fprintf(err,
             "ksim swarm: %s\nusage: ksim swarm [SCENARIO...] [--seeds N | --time S] [--jobs J] "
             "[--shard I/N] [--out DIR]\n                  [--bug NAME]... [--seed-start S] "
-            "[--first] [--run SECONDS] [--no-reports] [--coverage]\n"
+            "[--first] [--run SECONDS] [--no-reports] [--coverage] [--favour-rare]\n"
             "       ksim swarm --print-world [--seed-start S] [--run SECONDS]\n"
             "       ksim swarm --print-invariants\n",
             problem);
@@ -773,6 +948,8 @@ static int swarm_args(int argc, char **argv, struct swarm_options *o, FILE *err)
             o->print_invariants = true;
         } else if (strcmp(arg, "--coverage") == 0) {
             o->coverage_table = true;
+        } else if (strcmp(arg, "--favour-rare") == 0) {
+            o->favour_rare = true;
         } else if (strncmp(arg, "--", 2) == 0) {
             if (i + 1 >= argc || !swarm_option(o, arg, argv[i + 1])) {
                 fprintf(err, "ksim swarm: bad or missing value for %s\n", arg);
@@ -840,6 +1017,10 @@ int swarm_main(int argc, char **argv, FILE *out, FILE *err)
     }
     if (code == RUNNER_EXIT_OK)
         code = swarm_load(s, err);
+    if (code == RUNNER_EXIT_OK && s->o.favour_rare && s->scenario_count > 0)
+        code = swarm_usage(err, "--favour-rare steers random worlds: give no scenario file");
+    if (code == RUNNER_EXIT_OK && s->o.favour_rare)
+        s->favour = swarm_favour_create();
     if (code == RUNNER_EXIT_OK) {
         fprintf(out,
                 "ksim swarm: %s, seeds from %" PRIu64 ", shard %" PRIu64 "/%" PRIu64 ", %" PRIu32
@@ -852,6 +1033,7 @@ int swarm_main(int argc, char **argv, FILE *out, FILE *err)
         scn_script_free(s->scenarios[i].script);
         free(s->scenarios[i].text);
     }
+    swarm_favour_free(s->favour);
     free(s);
     return code;
 }

@@ -89,5 +89,21 @@ for lesson in "${KS_SOURCE_DIR:-.}"/scenarios/lessons/*.scn; do
         fail "lesson $lesson does not narrate"
 done
 
+# 8. --favour-rare: a round and a bit of short worlds; the odds it learns and the coverage it
+#    reaches do not depend on the worker count; a scenario file is refused.
+for jobs in 1 2; do
+    "$ksim" swarm --favour-rare --seeds 40 --run 20 --jobs $jobs --no-reports --out "$work/fr" \
+        >"$work/fr-$jobs.txt" 2>&1
+done
+fr1=$(tail -n 1 "$work/fr-1.txt" | jq -c '[.favour_rare, .sm_coverage.reached]')
+fr2=$(tail -n 1 "$work/fr-2.txt" | jq -c '[.favour_rare, .sm_coverage.reached]')
+[ "$fr1" = "$fr2" ] || fail "--favour-rare differs by job count: $fr1 vs $fr2"
+jq -e '.favour_rare.rounds == 1' <<<"$(tail -n 1 "$work/fr-1.txt")" >/dev/null ||
+    fail "--favour-rare did not close a round: $fr1"
+grep -q "^favour-rare: knob odds" "$work/fr-1.txt" || fail "--favour-rare printed no odds table"
+"$ksim" swarm --favour-rare "${KS_SOURCE_DIR:-.}/scenarios/world_pingecho.scn" --seeds 1 \
+    --out "$work/fr" >/dev/null 2>&1
+[ $? -eq 2 ] || fail "--favour-rare with a scenario file is not refused"
+
 [ $failed -eq 0 ] && echo "swarm_cli: ok"
 exit $failed

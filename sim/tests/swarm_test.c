@@ -278,6 +278,50 @@ static void gen_knobs_steer(void **state)
     assert_int_equal(gen_knob_default_permille(GEN_KNOB_LOG), 500);
 }
 
+/* --favour-rare: a knob whose runs reach rare transitions gains odds, one whose runs
+ * reach only common ones loses them; results within a round count in any order. */
+static void favour_rare_steers_knobs(void **state)
+{
+    struct swarm_favour *a = swarm_favour_create(), *b = swarm_favour_create();
+    uint16_t counts_common[8] = {1, 1, 0, 0, 0, 0, 0, 0};
+    uint16_t counts_rare[8] = {1, 1, 0, 0, 0, 0, 0, 5};
+    uint64_t log_on = UINT64_C(1) << GEN_KNOB_LOG;
+    uint16_t odds[GEN_KNOB_COUNT];
+    swarm_favour_odds(a, odds);
+    assert_int_equal(odds[GEN_KNOB_LOG], gen_knob_default_permille(GEN_KNOB_LOG));
+    for (uint32_t round = 0; round < 3; round++) {
+        for (uint32_t i = 0; i < SWARM_FAVOUR_ROUND_JOBS; i++) {
+            /* One run in eight has the log knob on and reaches slot 7. */
+            bool on = i % 8 == 0;
+            swarm_favour_add(a, on ? log_on : 0, on ? counts_rare : counts_common, 8);
+            uint32_t j = SWARM_FAVOUR_ROUND_JOBS - 1 - i; /* b gets them backwards */
+            bool on_b = j % 8 == 0;
+            swarm_favour_add(b, on_b ? log_on : 0, on_b ? counts_rare : counts_common, 8);
+        }
+        assert_int_equal(swarm_favour_round_count(a), SWARM_FAVOUR_ROUND_JOBS);
+        swarm_favour_round_end(a, 8);
+        swarm_favour_round_end(b, 8);
+    }
+    assert_int_equal(swarm_favour_round(a), 3);
+    assert_int_equal(swarm_favour_round_count(a), 0);
+    swarm_favour_odds(a, odds);
+    assert_true(odds[GEN_KNOB_LOG] > gen_knob_default_permille(GEN_KNOB_LOG));
+    assert_true(odds[GEN_KNOB_LOG] <= SWARM_FAVOUR_PERMILLE_MAX);
+    /* A knob never on keeps its default. */
+    assert_int_equal(odds[GEN_KNOB_RAFT], gen_knob_default_permille(GEN_KNOB_RAFT));
+    uint16_t odds_b[GEN_KNOB_COUNT];
+    swarm_favour_odds(b, odds_b);
+    assert_memory_equal(odds, odds_b, sizeof(odds));
+    char json[2048] = "";
+    FILE *f = fmemopen(json, sizeof(json) - 1, "w");
+    swarm_favour_json(a, f);
+    fclose(f);
+    assert_non_null(strstr(json, "\"favour_rare\":{\"rounds\":3"));
+    swarm_favour_free(a);
+    swarm_favour_free(b);
+    swarm_favour_free(NULL);
+}
+
 /* ---- The shrinker's steps ------------------------------------------------------------------- */
 
 static const char shrink_script_text[] =
@@ -395,6 +439,7 @@ int main(void)
         cmocka_unit_test(tracelog_lines),
         cmocka_unit_test(gen_worlds_parse_and_repeat),
         cmocka_unit_test(gen_knobs_steer),
+        cmocka_unit_test(favour_rare_steers_knobs),
         cmocka_unit_test(shrink_model_round_trip),
         cmocka_unit_test(shrink_steps),
         cmocka_unit_test(shrink_expand_and_round),
