@@ -24,6 +24,9 @@ struct shrinker {
     uint32_t runs_max;
     struct shrink_script *best;
     struct runner_result result; /* of the best */
+    /* The output's header. Candidates run with it too: a `faults` schedule draws from a
+     * stream named by its line, so the header must move lines the same way in every run. */
+    char comment[SHRINK_COMMENT_BYTES_MAX];
 };
 
 /* Run a candidate's text; true when it breaks the invariant. */
@@ -50,7 +53,7 @@ static bool shrinker_try(struct shrinker *sh, struct shrink_script *candidate)
         shrink_free(candidate);
         return false;
     }
-    char *text = shrink_format(candidate, NULL);
+    char *text = shrink_format(candidate, sh->comment);
     struct runner_result *r = ks_alloc(sizeof(*r));
     bool fails = shrinker_fails(sh, text, r);
     free(text);
@@ -150,20 +153,25 @@ static bool shrinker_round(struct shrinker *sh)
     return false;
 }
 
-static void shrinker_search(struct shrinker *sh, const struct tracelog *log)
+/* Expect only the invariant that breaks (tried again each pass: an earlier step can
+ * make it fail again where the first try did not). */
+static bool shrinker_expect_only(struct shrinker *sh)
 {
     struct shrink_script *c = shrink_copy(sh->best);
-    if (shrink_expect_only(c, sh->invariant))
-        shrinker_try(sh, c);
-    else
-        shrink_free(c);
-    c = shrink_copy(sh->best);
+    return shrinker_try_if(sh, c, shrink_expect_only(c, sh->invariant));
+}
+
+static void shrinker_search(struct shrinker *sh, const struct tracelog *log)
+{
+    (void)shrinker_expect_only(sh);
+    struct shrink_script *c = shrink_copy(sh->best);
     if (shrink_expand_faults(c, log))
         shrinker_try(sh, c);
     else
         shrink_free(c);
     for (uint32_t pass = 0; pass < SHRINK_PASSES_MAX && sh->runs < sh->runs_max; pass++) {
         bool any = shrinker_run(sh);
+        any |= shrinker_expect_only(sh);
         any |= shrinker_actions(sh);
         any |= shrinker_nodes(sh);
         any |= shrinker_lighten(sh);
@@ -213,25 +221,30 @@ static void shrink_default_out(const char *path, char *buf, size_t bytes)
     snprintf(buf + n, bytes - n, ".shrunk.scn");
 }
 
-/* Write the scenario and a replay file of it beside (PATH.replay). */
-static enum ks_err shrink_write(struct shrinker *sh, const char *out_path, FILE *out)
+/* The output's header comment, naming the file and the command that runs it. */
+static void shrink_comment(struct shrinker *sh, const char *out_path)
 {
-    char comment[SHRINK_COMMENT_BYTES_MAX], bugs[512] = "";
+    char bugs[512] = "";
     for (uint32_t i = 0; i < sh->file->bug_count; i++) {
         size_t n = strlen(bugs);
         snprintf(bugs + n, sizeof(bugs) - n, " --bug %s", sh->file->bugs[i]);
     }
-    snprintf(comment, sizeof(comment),
+    snprintf(sh->comment, sizeof(sh->comment),
              "# Shrunk by ksim shrink from %s: still breaks %s.\n# Run: ksim run %s%s",
              sh->file->name, sh->invariant, out_path, bugs);
-    char *text = shrink_format(sh->best, comment);
+}
+
+/* Write the scenario and a replay file of it beside (PATH.replay). */
+static enum ks_err shrink_write(struct shrinker *sh, const char *out_path, FILE *out)
+{
+    char *text = shrink_format(sh->best, sh->comment);
     FILE *file = fopen(out_path, "w");
     bool failed = file == NULL || fputs(text, file) < 0;
     failed |= file != NULL && fclose(file) != 0;
     char replay_path[SHRINK_PATH_BYTES_MAX + 16];
     snprintf(replay_path, sizeof(replay_path), "%s.replay", out_path);
-    /* The comment moves every line, and traces name lines: run the final text again for
-     * the hash the replay file promises. */
+    /* Run the final text again for the hash the replay file promises (and to be sure it
+     * still fails: candidates ran with the same header, so it does). */
     struct runner_result *r = ks_alloc(sizeof(*r));
     failed |= !shrinker_fails(sh, text, r);
     struct replay_file f;
@@ -270,6 +283,7 @@ static int shrink_file(struct shrinker *sh, const struct scn_script *script, con
         code = RUNNER_EXIT_OK;
     } else {
         sh->result = *r;
+        shrink_comment(sh, out_path);
         sh->best = shrink_from_script(script, sh->file->seed);
         struct shrink_script *before = shrink_copy(sh->best);
         shrinker_search(sh, log);
