@@ -31,6 +31,12 @@ LOG="$WORK/server.log"
 PID=""
 cleanup() {
     if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
+        # PID is the timeout wrapping kbroker: SIGKILL is not passed on, so the
+        # kbroker under it (by parent PID) goes first.
+        local child
+        for child in $(pgrep -P "$PID" || true); do
+            kill -KILL "$child" 2>/dev/null || true
+        done
         kill -KILL "$PID" 2>/dev/null || true
         wait "$PID" 2>/dev/null || true
     fi
@@ -145,7 +151,7 @@ cases = [
     ('negative size', b'\xff\xff\xff\xf0\x00\x03'),
     ('oversized size prefix', struct.pack('>i', 1048577) + b'\x00\x03'),
     ('unknown api key', frame(1000, 0, 5)),
-    ('Produce (not served)', frame(0, 7, 6)),
+    ('Produce without a body', frame(0, 7, 6)),
     ('Metadata v13', frame(3, 13, 7)),
     ('short header', b'\x00\x00\x00\x02\x00\x03'),
 ]

@@ -26,6 +26,12 @@ LOG="$WORK/server.log"
 PID=""
 cleanup() {
     if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
+        # PID is the timeout wrapping kbroker: SIGKILL is not passed on, so the
+        # kbroker under it (by parent PID) goes first.
+        local child
+        for child in $(pgrep -P "$PID" || true); do
+            kill -KILL "$child" 2>/dev/null || true
+        done
         kill -KILL "$PID" 2>/dev/null || true
         wait "$PID" 2>/dev/null || true
     fi
@@ -61,7 +67,8 @@ start_kbroker() {
     PORT=""
     for _ in $(seq 1 100); do
         PORT=$(sed -n 's/.*Awaiting socket connections on [0-9.]*:\([0-9]*\).*/\1/p' "$LOG" | head -n 1)
-        [ -n "$PORT" ] && return 0
+        # the port is logged before the controller and the broker start
+        [ -n "$PORT" ] && grep -q "Kafka Server started" "$LOG" && return 0
         kill -0 "$PID" 2>/dev/null || fail "kbroker exited at start"
         sleep 0.1
     done
@@ -91,7 +98,7 @@ cat >"$CONFIG" <<EOF
 process.roles=broker,controller
 node.id=4
 controller.quorum.voters=4@127.0.0.1:19093
-listeners=PLAINTEXT://127.0.0.1:0
+listeners=PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:0
 controller.listener.names=CONTROLLER
 log.dirs=$DATA
 num.network.threads=3
