@@ -20,6 +20,7 @@
 #include "system/group/gcoord.h"
 #include "system/raft/raft.h"
 #include "system/raft/raft_config.h"
+#include "system/raft/raft_net.h"
 #include "system/server/subenv.h"
 
 #define KHOST_NS_PER_MS 1000000ull
@@ -27,6 +28,10 @@
 #define KHOST_LISTENER_NAME "PLAINTEXT"
 #define KHOST_SECURITY_PLAINTEXT 0
 #define KHOST_OFFSETS_TOPIC "__consumer_offsets"
+/* Versions the broker's session speaks to a remote controller (as blife.h). */
+#define KHOST_REGISTRATION_VERSION 3
+#define KHOST_HEARTBEAT_VERSION 1
+#define KHOST_CREATE_TOPICS_VERSION 5
 
 struct khost_call {
     struct khost *host;
@@ -47,6 +52,8 @@ struct khost {
     int32_t offsets_partition_count; /* offsets.topic.num.partitions, as the coordinator's */
     struct ctrl_raft *cr;
     struct raft *raft;
+    struct raft_config quorum; /* the voters, for net */
+    struct raft_net *net;      /* to a remote active controller; NULL in a quorum of one */
     struct broker *broker;
     env_timer_id timer;
     bool stopped;
@@ -55,6 +62,7 @@ struct khost {
     bool registering;
     bool heartbeating;
     int64_t broker_epoch; /* -1 before registration */
+    uint64_t register_next_ns; /* after a refused registration, retry from then */
     bool fenced;
     uint64_t heartbeat_next_ns;
     int64_t image_offset; /* of the last image pushed to the broker */
@@ -68,6 +76,72 @@ static struct ctrl *khost_ctrl(const struct khost *h)
     return ctrl_raft_ctrl(h->cr);
 }
 
+/* ---- A remote active controller (BrokerLifecycleManager over the network) ---- */
+
+/* The voter that leads the quorum, or -1. */
+static int32_t khost_leader(const struct khost *h)
+{
+    struct raft_status st;
+    raft_status_get(h->raft, &st);
+    return st.leader_id;
+}
+
+static void khost_registered(void *ctx, const struct api_broker_registration_response *r);
+static void khost_heartbeat_done(void *ctx, const struct api_broker_heartbeat_response *r);
+
+/* Sends a request to the leading voter's controller listener; a failure to send ends
+ * the call at once (the next tick tries again). */
+static void khost_send(struct khost *h, int16_t api_key, int16_t version,
+                       const struct wire_writer *body)
+{
+    int32_t leader = khost_leader(h);
+    enum ks_err err = KS_ERR_NOT_CONTROLLER;
+    if (h->net != NULL && leader >= 0 && leader != h->node_id)
+        err = raft_net_send(h->net, leader, api_key, version, body, (uint64_t)api_key);
+    if (err == KS_OK)
+        return;
+    h->registering = api_key == API_BROKER_REGISTRATION ? false : h->registering;
+    h->heartbeating = api_key == API_BROKER_HEARTBEAT ? false : h->heartbeating;
+}
+
+static enum ks_err khost_net_request(void *ctx, const struct frame_request_header *header,
+                                     const uint8_t *body, uint32_t size_bytes,
+                                     struct wire_writer *response)
+{
+    return KS_ERR_INVALID; /* this net never listens */
+}
+
+static void khost_net_response(void *ctx, int32_t peer_id, int16_t api_key, uint64_t cookie,
+                               const uint8_t *body, uint32_t size_bytes)
+{
+    struct khost *h = ctx;
+    if (h->stopped)
+        return;
+    if (api_key == API_BROKER_REGISTRATION && h->registering) {
+        struct api_broker_registration_response r;
+        if (api_broker_registration_response_decode(KHOST_REGISTRATION_VERSION, body, size_bytes,
+                                                    &r) != KS_OK)
+            r.error_code = KS_ERR_CORRUPT_MESSAGE;
+        khost_registered(h, &r);
+    } else if (api_key == API_BROKER_HEARTBEAT && h->heartbeating) {
+        struct api_broker_heartbeat_response r;
+        if (api_broker_heartbeat_response_decode(KHOST_HEARTBEAT_VERSION, body, size_bytes, &r) !=
+            KS_OK)
+            r.error_code = KS_ERR_CORRUPT_MESSAGE;
+        khost_heartbeat_done(h, &r);
+    }
+}
+
+static void khost_net_failure(void *ctx, int32_t peer_id, int16_t api_key, uint64_t cookie)
+{
+    struct khost *h = ctx;
+    h->registering = api_key == API_BROKER_REGISTRATION ? false : h->registering;
+    h->heartbeating = api_key == API_BROKER_HEARTBEAT ? false : h->heartbeating;
+}
+
+static const struct raft_net_handler khost_net_handler = {khost_net_request, khost_net_response,
+                                                          khost_net_failure};
+
 /* ---- The broker's session (BrokerLifecycleManager, straight to the controller) ---- */
 
 static void khost_registered(void *ctx, const struct api_broker_registration_response *r)
@@ -76,6 +150,7 @@ static void khost_registered(void *ctx, const struct api_broker_registration_res
     KS_ASSERT(h->registering);
     h->registering = false;
     if (r->error_code != KS_OK) {
+        h->register_next_ns = env_mono_ns(h->env) + KHOST_FENCED_HEARTBEAT_MS * 10 * KHOST_NS_PER_MS;
         env_logf(h->env, ENV_LOG_WARN, "[BrokerLifecycleManager id=%d] registration failed: %s",
                  h->node_id, ks_err_name((enum ks_err)r->error_code));
         return;
@@ -103,7 +178,15 @@ static void khost_register(struct khost *h)
     req.rack = wire_string_null();
     req.previous_broker_epoch = -1;
     h->registering = true;
-    ctrl_broker_registration(khost_ctrl(h), &req, khost_registered, h);
+    if (ctrl_is_active(khost_ctrl(h))) {
+        ctrl_broker_registration(khost_ctrl(h), &req, khost_registered, h);
+        return;
+    }
+    struct wire_writer w;
+    wire_writer_init(&w);
+    api_broker_registration_request_encode(&w, KHOST_REGISTRATION_VERSION, &req);
+    khost_send(h, API_BROKER_REGISTRATION, KHOST_REGISTRATION_VERSION, &w);
+    wire_writer_free(&w);
 }
 
 static void khost_heartbeat_done(void *ctx, const struct api_broker_heartbeat_response *r)
@@ -137,7 +220,15 @@ static void khost_heartbeat(struct khost *h, uint64_t now_ns)
     h->heartbeating = true;
     h->heartbeat_next_ns =
         now_ns + (h->fenced ? KHOST_FENCED_HEARTBEAT_MS * KHOST_NS_PER_MS : h->heartbeat_interval_ns);
-    ctrl_broker_heartbeat(khost_ctrl(h), &req, khost_heartbeat_done, h);
+    if (ctrl_is_active(khost_ctrl(h))) {
+        ctrl_broker_heartbeat(khost_ctrl(h), &req, khost_heartbeat_done, h);
+        return;
+    }
+    struct wire_writer w;
+    wire_writer_init(&w);
+    api_broker_heartbeat_request_encode(&w, KHOST_HEARTBEAT_VERSION, &req);
+    khost_send(h, API_BROKER_HEARTBEAT, KHOST_HEARTBEAT_VERSION, &w);
+    wire_writer_free(&w);
 }
 
 /* BrokerMetadataPublisher: a newer committed image reaches the replica manager. */
@@ -160,10 +251,13 @@ static void khost_tick(void *ctx)
     KS_ASSERT(!h->stopped);
     h->timer = env_timer_start(h->env, KHOST_TICK_MS * KHOST_NS_PER_MS, khost_tick, h);
     khost_publish(h);
-    if (!ctrl_is_active(khost_ctrl(h)))
+    int32_t leader = khost_leader(h);
+    broker_set_cluster(h->broker, h->cluster_id, leader >= 0 ? leader : h->node_id);
+    bool remote = h->net != NULL && leader >= 0 && leader != h->node_id;
+    if (!ctrl_is_active(khost_ctrl(h)) && !remote)
         return;
     uint64_t now = env_mono_ns(h->env);
-    if (h->broker_epoch < 0 && !h->registering)
+    if (h->broker_epoch < 0 && !h->registering && now >= h->register_next_ns)
         khost_register(h);
     else if (h->broker_epoch >= 0 && !h->heartbeating && now >= h->heartbeat_next_ns)
         khost_heartbeat(h, now);
@@ -193,7 +287,11 @@ static void khost_auto_created(void *ctx, const struct api_create_topics_respons
 static void khost_auto_create(void *ctx, const char *const *topics, uint32_t count)
 {
     struct khost *h = ctx;
-    if (h->stopped || !ctrl_is_active(khost_ctrl(h)))
+    if (h->stopped)
+        return;
+    bool local = ctrl_is_active(khost_ctrl(h));
+    int32_t leader = khost_leader(h);
+    if (!local && (h->net == NULL || leader < 0 || leader == h->node_id))
         return; /* the client asks again */
     static const struct api_create_topics_config compact = {
         {"cleanup.policy", 14}, {"compact", 7}};
@@ -214,8 +312,19 @@ static void khost_auto_create(void *ctx, const char *const *topics, uint32_t cou
         }
     }
     req.timeout_ms = 30000;
-    if (req.topic_count > 0)
+    if (req.topic_count > 0 && local) {
         ctrl_create_topics(khost_ctrl(h), &req, khost_auto_created, h);
+    } else if (req.topic_count > 0) { /* forwarded; the answer is not waited for */
+        struct wire_writer w;
+        wire_writer_init(&w);
+        api_create_topics_request_encode(&w, KHOST_CREATE_TOPICS_VERSION, &req);
+        enum ks_err err =
+            raft_net_send(h->net, leader, API_CREATE_TOPICS, KHOST_CREATE_TOPICS_VERSION, &w, 0);
+        if (err != KS_OK)
+            env_logf(h->env, ENV_LOG_DEBUG, "[AutoTopicCreationManager id=%d] not forwarded: %s",
+                     h->node_id, ks_err_name(err));
+        wire_writer_free(&w);
+    }
     free(req.topics);
 }
 
@@ -391,6 +500,9 @@ static enum ks_err khost_start_controller(struct khost *h, const struct khost_co
         return err;
     }
     ctrl_raft_attach(h->cr, h->raft);
+    h->quorum = rc;
+    if (rc.voter_count > 1)
+        h->net = raft_net_create(&h->meta_env.base, &h->quorum, &khost_net_handler, h);
     return KS_OK;
 }
 
@@ -477,6 +589,8 @@ void khost_stop(struct khost *h)
     h->timer = 0;
     ctrl_raft_stop(h->cr); /* pending calls answered NOT_CONTROLLER */
     raft_stop(h->raft);
+    if (h->net != NULL)
+        raft_net_close_all(h->net);
     broker_stop(h->broker);
     KS_ASSERT(h->call_count == 0);
 }
@@ -489,6 +603,8 @@ void khost_free(struct khost *h)
         broker_destroy(h->broker);
     raft_free(h->raft);
     ctrl_raft_free(h->cr);
+    if (h->net != NULL)
+        raft_net_free(h->net);
     uint32_t freed = 0;
     while (h->calls != NULL) { /* bounded by call_count */
         struct khost_call *c = h->calls;

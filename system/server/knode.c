@@ -306,6 +306,12 @@ enum ks_err knode_config_from_props(struct knode_config *config, const struct pr
     if (err == KS_OK && srv_config_from_props(&config->srv, props, &bad_key) != KS_OK)
         err = config_fail(error, error_bytes, bad_key, props_get(props, bad_key),
                           "a positive number in range");
+    const char *cluster = props_get(props, "cluster.id");
+    if (err == KS_OK && cluster != NULL && strlen(cluster) != KNODE_UUID_CHARS)
+        err = config_fail(error, error_bytes, "cluster.id", cluster,
+                          "a 22-character base64url Uuid, as kafka-storage random-uuid prints");
+    if (err == KS_OK && cluster != NULL)
+        memcpy(config->cluster_id, cluster, KNODE_UUID_CHARS + 1);
     if (err == KS_OK && plog_config_from_props(props, &config->log) != KS_OK)
         err = config_fail(error, error_bytes, "log.*", "", "a log setting is out of range");
     bool voter = false;
@@ -552,6 +558,13 @@ static enum ks_err knode_open_storage(struct knode *node, char *error, size_t er
     if (!found) {
         knode_uuid_random(node->env, node->cluster_id);
         knode_uuid_random(node->env, node->directory_id);
+        if (node->config.cluster_id[0] != '\0')
+            memcpy(node->cluster_id, node->config.cluster_id, KNODE_UUID_CHARS + 1);
+    } else if (node->config.cluster_id[0] != '\0' &&
+               strcmp(node->config.cluster_id, node->cluster_id) != 0) {
+        snprintf(error, error_bytes, "cluster.id %s does not match %s in %s/meta.properties",
+                 node->config.cluster_id, node->cluster_id, node->config.log_dir);
+        return KS_ERR_INCONSISTENT_CLUSTER_ID;
     }
     err =
         logdir_open(node->env, node->config.log_dir, &node->config.log, NULL, NULL, &node->logdir);

@@ -64,6 +64,9 @@ struct knode_config {
     struct knode_voter voters[KNODE_VOTERS_MAX];                   /* controller.quorum.voters */
     uint32_t voter_count;
     char log_dir[KNODE_PATH_BYTES_MAX]; /* first entry of log.dirs (or log.dir) */
+    /* cluster.id to format a new log dir with (kafka-storage format -t); "" a random
+     * one. Not a KafkaConfig setting: Kafka takes it from the format command. */
+    char cluster_id[KNODE_UUID_CHARS + 1];
     struct srv_config srv;              /* socket.request.max.bytes, max.connections */
     struct plog_config log;             /* log.segment.bytes, log.retention.ms, ... */
     /* Every setting as given (min.insync.replicas, num.partitions, ...), read by the
