@@ -29,6 +29,7 @@ struct gen {
     bool disk_eio_spared[GEN_NODES_MAX]; /* gen_node_spare_disk_eio */
     bool faults_spared[GEN_NODES_MAX];   /* gen_node_spare_faults */
     uint32_t node_count;
+    uint64_t at_last_ms; /* gen_at: times never go back */
     const char *expects[GEN_EXPECTS_MAX];
     uint32_t expect_count;
 };
@@ -69,6 +70,19 @@ uint32_t gen_node(struct gen *g, const char *fmt, ...)
 
 void gen_line(struct gen *g, const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
+    gen_vappend(g, fmt, ap);
+    va_end(ap);
+    gen_append(g, "\n");
+}
+
+void gen_at(struct gen *g, uint64_t at_ms, const char *fmt, ...)
+{
+    KS_ASSERT(at_ms >= g->at_last_ms);
+    KS_ASSERT(at_ms * NS_PER_MS < g->run_ns);
+    g->at_last_ms = at_ms;
+    gen_append(g, "at %" PRIu64 "ms ", at_ms);
     va_list ap;
     va_start(ap, fmt);
     gen_vappend(g, fmt, ap);
@@ -136,6 +150,7 @@ static const struct gen_knob_info gen_knob_table[GEN_KNOB_COUNT] = {
     [GEN_KNOB_LOG_CORRUPT] = {"log_corrupt", 250},
     [GEN_KNOB_RAFT_FIVE] = {"raft_five", 200},
     [GEN_KNOB_RAFT_FAST] = {"raft_fast", 500},
+    [GEN_KNOB_BROKERS] = {"brokers", 500},
     [GEN_KNOB_NO_FAULTS] = {"no_faults", 125},
     [GEN_KNOB_FAULT_CRASH] = {"crash", 500},
     [GEN_KNOB_FAULT_KILL] = {"kill", 500},
@@ -322,7 +337,8 @@ static const struct gen_part gen_part_log = {
 /* Raft timeouts: fast ones elect within a few hundred milliseconds. The fetch timeout
  * stays at most 2500 ms, so that a leader cut off from the majority resigns (1.5 fetch
  * timeouts) within raft_partitioned_leader_resigns's 5 s. */
-static void gen_raft_timeouts(struct gen *g, struct rng *rng, char *out, size_t bytes)
+static void gen_raft_timeouts(struct gen *g, struct rng *rng, bool brokers, char *out,
+                              size_t bytes)
 {
     bool fast = gen_knob(g, rng, GEN_KNOB_RAFT_FAST);
     uint64_t election = fast ? rng_between(rng, 150, 500) : rng_between(rng, 500, 1200);
@@ -333,11 +349,65 @@ static void gen_raft_timeouts(struct gen *g, struct rng *rng, char *out, size_t 
                      " controller.quorum.fetch.timeout.ms=%" PRIu64
                      " controller.quorum.election.backoff.max.ms=%" PRIu64
                      " controller.quorum.request.timeout.ms=%" PRIu64
-                     " controller.quorum.retry.backoff.ms=%" PRIu64
-                     " raft.test.append.interval.ms=%" PRIu64,
+                     " controller.quorum.retry.backoff.ms=%" PRIu64,
                      election, fetch, rng_between(rng, 50, election), rng_between(rng, 500, 2000),
-                     rng_between(rng, 5, 100), rng_between(rng, 10, 200));
+                     rng_between(rng, 5, 100));
     KS_ASSERT(n > 0 && (size_t)n < bytes);
+    /* Test appends fill the metadata log with records a broker cannot apply: only in a
+     * quorum without brokers; with brokers, a session timeout for them instead. */
+    uint64_t append_ms = rng_between(rng, 10, 200), session_ms = rng_between(rng, 3000, 8000);
+    int m = brokers ? snprintf(out + n, bytes - (size_t)n, " broker.session.timeout.ms=%" PRIu64,
+                               session_ms)
+                    : snprintf(out + n, bytes - (size_t)n,
+                               " raft.test.append.interval.ms=%" PRIu64, append_ms);
+    KS_ASSERT(m > 0 && (size_t)(n + m) < bytes);
+}
+
+#define GEN_BROKERS_MAX 4u
+#define GEN_TOPICS_MAX 3u
+
+/* Topics created by the admin node once the quorum has had time to elect, each with a
+ * replication factor the brokers can hold; one is sometimes deleted again. */
+static void gen_topics(struct gen *g, struct rng *rng, uint32_t brokers)
+{
+    uint64_t until_ms = gen_faults_until_ns(g) / NS_PER_MS;
+    uint64_t at_ms = rng_between(rng, 2000, 6000);
+    uint32_t topics = (uint32_t)rng_between(rng, 1, GEN_TOPICS_MAX);
+    for (uint32_t t = 1; t <= topics && at_ms < until_ms; t++) {
+        uint64_t rf = rng_between(rng, 1, brokers < 3 ? brokers : 3);
+        uint64_t isr = rng_between(rng, 1, rf);
+        gen_at(g, at_ms,
+               "topic create t%" PRIu32 " partitions=%" PRIu64 " replication.factor=%" PRIu64
+               " min.insync.replicas=%" PRIu64,
+               t, rng_between(rng, 1, 6), rf, isr);
+        at_ms += rng_between(rng, 0, 10000);
+    }
+    if (topics > 1 && rng_below(rng, 3) == 0 && at_ms < until_ms)
+        gen_at(g, at_ms, "topic delete t1");
+}
+
+/* Brokers (node ids from 11) registering with the quorum, an admin node, topics. */
+static void gen_brokers(struct gen *g, struct rng *rng, const char *voters)
+{
+    uint32_t brokers = (uint32_t)rng_between(rng, 1, GEN_BROKERS_MAX);
+    for (uint32_t i = 1; i <= brokers; i++) {
+        uint32_t node = gen_node(g,
+                                 "b%" PRIu32 " type=broker node.id=%" PRIu32
+                                 " controller.quorum.voters=%s broker.heartbeat.interval.ms=%" PRIu64
+                                 " replica.fetch.wait.max.ms=%" PRIu64
+                                 " log.index.size.max.bytes=65536",
+                                 i, 10 + i, voters, rng_between(rng, 200, 2000),
+                                 rng_between(rng, 50, 500));
+        gen_node_spare_disk_eio(g, node);
+    }
+    uint32_t admin = gen_node(g, "admin type=admin controller.quorum.voters=%s", voters);
+    gen_node_spare_faults(g, admin); /* the tool, not the cluster */
+    gen_topics(g, rng, brokers);
+    gen_expect(g, "ctrl_leader_in_isr");
+    gen_expect(g, "ctrl_stale_brokers_fenced");
+    gen_expect(g, "broker_images_agree");
+    gen_expect(g, "broker_leader_unfenced");
+    gen_expect(g, "broker_caught_up");
 }
 
 static void gen_raft_draw(struct gen *g, struct rng *rng)
@@ -352,8 +422,9 @@ static void gen_raft_draw(struct gen *g, struct rng *rng)
         used += (size_t)snprintf(list + used, sizeof(list) - used,
                                  "%s%" PRIu32 "@c%" PRIu32 ":9093", i == 1 ? "" : ",", i, i);
     KS_ASSERT(used < sizeof(list));
+    bool brokers = gen_knob(g, rng, GEN_KNOB_BROKERS);
     char timeouts[GEN_LINE_BYTES_MAX / 2];
-    gen_raft_timeouts(g, rng, timeouts, sizeof(timeouts));
+    gen_raft_timeouts(g, rng, brokers, timeouts, sizeof(timeouts));
     for (uint32_t i = 1; i <= voters; i++) {
         uint32_t node = gen_node(g,
                                  "c%" PRIu32 " type=controller node.id=%" PRIu32
@@ -366,12 +437,15 @@ static void gen_raft_draw(struct gen *g, struct rng *rng)
     gen_expect(g, "raft_leader_elected");
     gen_expect(g, "raft_partitioned_leader_resigns");
     gen_expect(g, "ctrl_images_agree");
+    if (brokers)
+        gen_brokers(g, rng, list);
 }
 
 static const struct gen_part gen_part_raft = {
     "raft", GEN_KNOB_RAFT, gen_raft_draw,
     "raft_one_leader_per_epoch raft_committed_never_lost raft_leader_elected "
-    "raft_partitioned_leader_resigns ctrl_images_agree"};
+    "raft_partitioned_leader_resigns ctrl_images_agree ctrl_leader_in_isr "
+    "ctrl_stale_brokers_fenced broker_images_agree broker_leader_unfenced broker_caught_up"};
 
 /* Every module's part. Later issues append theirs (brokers, clients, groups). */
 static const struct gen_part *const gen_parts[] = {
@@ -395,7 +469,7 @@ static const char *const gen_fault_kinds[] = {
     "crash", "kill",  "stop",       "restart", "partition", "partition_one_way",
     "heal",  "pause", "clock_jump", "disk_eio"};
 _Static_assert(GEN_KNOB_FAULT_CRASH + KS_ARRAY_COUNT(gen_fault_kinds) == GEN_KNOB_COUNT,
-               "one knob per fault kind");
+               "one knob per fault kind, the last knobs");
 
 static void gen_world_line(struct gen *g, struct rng *rng, uint64_t seed)
 {

@@ -9,7 +9,8 @@
  *
  * Node kinds come from parts (struct gen_part), one per module, listed in gen.c's
  * gen_parts table: the ping/echo fixture, a partition log node (sim/scn_log.h), a KRaft
- * controller quorum (sim/nodes_raft.h); brokers and clients append theirs. Each part
+ * controller quorum (sim/nodes_raft.h) with, as a knob, brokers, an admin node and
+ * topics (sim/nodes_broker.h, sim/scn_admin.h); clients and groups append theirs. Each part
  * draws its nodes and lines from its own random stream, derived from the seed and the
  * part's name, so adding a part does not reshuffle the others. Whether a part is in a
  * world at all is itself drawn (at least one always is).
@@ -29,8 +30,8 @@
 #define GEN_TEXT_BYTES_MAX (256u << 10)
 #define GEN_NODES_MAX 32u
 #define GEN_EXPECTS_MAX 32u
-#define GEN_RUN_NS_MIN (20ull * 1000000000ull)
-#define GEN_QUIET_NS (10ull * 1000000000ull) /* fault-free tail for liveness checks */
+#define GEN_RUN_NS_MIN (30ull * 1000000000ull)
+#define GEN_QUIET_NS (20ull * 1000000000ull) /* fault-free tail for liveness checks */
 #define GEN_PERMILLE 1000u
 
 struct gen;
@@ -46,6 +47,7 @@ enum gen_knob {
     GEN_KNOB_LOG_CORRUPT,   /* crash, flip a bit of the last batch, restart */
     GEN_KNOB_RAFT_FIVE,     /* five voters rather than three (or one) */
     GEN_KNOB_RAFT_FAST,     /* short Raft timeouts */
+    GEN_KNOB_BROKERS,       /* KRaft brokers with topics beside the quorum */
     GEN_KNOB_NO_FAULTS,     /* no fault schedule at all */
     GEN_KNOB_FAULT_CRASH,   /* the fault kinds of the `faults` verb, in its order */
     GEN_KNOB_FAULT_KILL,
@@ -96,6 +98,9 @@ uint32_t gen_node(struct gen *gen, const char *fmt, ...) KS_PRINTF(2, 3);
 /* Add a bare or `every` line (`latency ...`, `append ...`, `every 5s flush log1`). Never
  * an `at` line: those must come in time order over the whole script. */
 void gen_line(struct gen *gen, const char *fmt, ...) KS_PRINTF(2, 3);
+/* Add `at TIME ...`: times must not go back over the whole world (asserted), so only
+ * one part, the broker part, writes them. */
+void gen_at(struct gen *gen, uint64_t at_ms, const char *fmt, ...) KS_PRINTF(3, 4);
 /* The node at index never gets disk EIO from the fault schedule (a part whose node
  * treats EIO as fatal, as a KRaft voter does). */
 void gen_node_spare_disk_eio(struct gen *gen, uint32_t index);
