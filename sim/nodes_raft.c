@@ -404,6 +404,83 @@ const struct inv_def nodes_raft_inv_partitioned_leader_resigns = {
     .check_event = nodes_raft_two_leaders_check,
 };
 
+/* ---- raft_images_agree ---- */
+
+/* Test-mode state machines (raft.test.append.interval.ms > 0) remembered by applied
+ * offset, in a ring like the controllers' digests. */
+struct nodes_raft_test_image {
+    int64_t offset; /* -1: empty */
+    struct raft_node_image image;
+    int node;
+};
+
+struct nodes_raft_test_images {
+    struct nodes_raft_test_image ring[NODES_RAFT_DIGESTS_MAX];
+    int64_t checked[WORLD_NODES_MAX];
+    uint32_t incarnation[WORLD_NODES_MAX];
+    bool reported;
+};
+
+static void *nodes_raft_test_images_create(struct world *world)
+{
+    struct nodes_raft_test_images *m = ks_alloc(sizeof(*m));
+    for (uint32_t i = 0; i < NODES_RAFT_DIGESTS_MAX; i++)
+        m->ring[i].offset = -1;
+    return m;
+}
+
+/* Compares a test-mode controller's image at its applied offset with the first one
+ * seen there (records applied one by one, or loaded from a snapshot). */
+static void nodes_raft_test_images_node(struct nodes_raft_test_images *m, struct inv_check *check,
+                                        int node, void *impl)
+{
+    struct world *world = inv_check_world(check);
+    struct raft_status s;
+    struct raft_node_image image;
+    raft_status_get(raft_node_raft(impl), &s);
+    if (m->incarnation[node] == world_node_incarnation(world, node) &&
+        m->checked[node] == s.applied_offset)
+        return;
+    m->incarnation[node] = world_node_incarnation(world, node);
+    m->checked[node] = s.applied_offset;
+    raft_node_image_get(impl, &image);
+    struct nodes_raft_test_image *e = &m->ring[(uint64_t)s.applied_offset % NODES_RAFT_DIGESTS_MAX];
+    if (e->offset != s.applied_offset) {
+        *e = (struct nodes_raft_test_image){s.applied_offset, image, node};
+        return;
+    }
+    if (e->image.record_count == image.record_count && e->image.hash == image.hash)
+        return;
+    m->reported = true;
+    inv_check_report(check, node,
+                     "state machine at applied offset %lld holds %llu records, %s's held %llu",
+                     (long long)s.applied_offset, (unsigned long long)image.record_count,
+                     world_node_name(world, e->node), (unsigned long long)e->image.record_count);
+}
+
+static void nodes_raft_test_images_check(void *state, struct inv_check *check)
+{
+    struct nodes_raft_test_images *m = state;
+    struct world *world = inv_check_world(check);
+    KS_ASSERT(world_node_count(world) <= WORLD_NODES_MAX);
+    for (uint32_t i = 0; i < world_node_count(world) && !m->reported; i++) {
+        void *impl = world_node_type_of(world, (int)i) == &nodes_raft_controller_type
+                         ? world_node_impl(world, (int)i)
+                         : NULL;
+        if (impl != NULL && raft_node_ctrl(impl) == NULL)
+            nodes_raft_test_images_node(m, check, (int)i, impl);
+    }
+}
+
+const struct inv_def nodes_raft_inv_images_agree_test = {
+    .name = "raft_images_agree",
+    .summary = "test-mode controllers that applied the log to one offset hold one state "
+               "(snapshots included)",
+    .create = nodes_raft_test_images_create,
+    .destroy = nodes_raft_state_destroy,
+    .check_event = nodes_raft_test_images_check,
+};
+
 /* ---- crash_after_vote NODES for DURATION ---- */
 
 /*
@@ -530,6 +607,7 @@ static const struct inv_def *const nodes_raft_invariants[] = {
     &nodes_raft_inv_leader_in_isr,
     &nodes_raft_inv_stale_brokers_fenced,
     &nodes_raft_inv_partitioned_leader_resigns,
+    &nodes_raft_inv_images_agree_test,
 };
 
 const struct scn_module nodes_raft_scn_module = {
