@@ -1895,6 +1895,17 @@ static void env_watches_drop(struct posix_env *env)
     KS_ASSERT(env->listener_count == 0);
 }
 
+void posix_env_listeners_close(struct posix_env *env)
+{
+    struct slab *watches = &env->loop->watches;
+    for (uint32_t i = 0; i < watches->used_high; i++) {
+        struct watch *w = slab_at(watches, i);
+        if (w != NULL && w->kind == WATCH_LISTENER && ((struct posix_listener *)w)->env == env)
+            listener_free((struct posix_listener *)w);
+    }
+    KS_ASSERT(env->listener_count == 0);
+}
+
 static void env_timers_drop(struct posix_env *env)
 {
     struct slab *timers = &env->loop->timers;

@@ -150,6 +150,12 @@ uint16_t posix_env_listen_port_last(const struct posix_env *env);
  * still draining; a clean shutdown runs the loop until this reaches 0. */
 uint32_t posix_env_conn_count(const struct posix_env *env);
 
+/* Close every listening socket of the env at once, without calling back: a server
+ * shutting down accepts no more connections (Kafka's SocketServer stops its
+ * acceptors first), and nothing reaches a listener's owner after the owner is freed.
+ * Connections already accepted stay. */
+void posix_env_listeners_close(struct posix_env *env);
+
 /* Timers pending for the env (its own and the env's internal ones). */
 uint32_t posix_env_timer_count(const struct posix_env *env);
 

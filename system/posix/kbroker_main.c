@@ -461,6 +461,8 @@ static void kb_on_signal(void *ctx, int signal_number)
     kb_log(&run->env.base, ENV_LOG_INFO, line);
     run->state = KB_DRAINING;
     knode_shutdown(run->node);
+    /* No more connections: the servers are freed before the loop's last turns. */
+    posix_env_listeners_close(run->penv);
 }
 
 static bool kb_drained(void *ctx)
