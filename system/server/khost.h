@@ -10,11 +10,16 @@
  * manager), ForwardingManager (CreateTopics and DeleteTopics sent to a broker reach the
  * controller), AutoTopicCreationManager (auto.create.topics.enable).
  *
- * The broker's session: once the local controller is active, the host registers the
- * broker (with the node's advertised endpoint) and heartbeats every
+ * The broker's session: once a controller is active, the host registers the broker
+ * (with the node's advertised endpoint) and heartbeats every
  * broker.heartbeat.interval.ms, reporting the committed image's offset it has applied,
- * so that the controller unfences it. Until the image lists this broker unfenced,
- * Metadata still names it (so clients that connect early see their bootstrap broker).
+ * so that the controller unfences it: straight to the local controller when it is the
+ * active one, else over raft_net to the leading voter's controller listener (a quorum
+ * of several nodes; auto-created topics are forwarded the same way). Every voter
+ * applies the committed records, so the broker always takes its image from the local
+ * controller. Metadata names the Raft leader as the controller. Until the image lists
+ * this broker unfenced, Metadata still names it (so clients that connect early see
+ * their bootstrap broker).
  *
  * Written against env.h only (the same host runs under simulation). Ownership: borrows
  * env, the log dir and the server; owns the voter, the controller, the broker and the
