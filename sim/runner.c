@@ -20,6 +20,7 @@
 
 #include "nodes_broker.h"
 #include "nodes_raft.h"
+#include "scn_client.h"
 #include "scn_log.h"
 #include "scn_world.h"
 
@@ -34,6 +35,7 @@ static const struct scn_module *const runner_modules[] = {
     &scn_log_module,
     &nodes_raft_scn_module,
     &nodes_broker_scn_module,
+    &scn_client_module,
 };
 
 static const struct scn_lang runner_language = {

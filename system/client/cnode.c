@@ -171,3 +171,14 @@ void cnode_workload_stop(void *node)
     if (n->producer != NULL)
         producer_flush(n->producer);
 }
+
+void cnode_workload_start(void *node)
+{
+    struct cnode *n = node;
+    if (n->producer == NULL || !n->workload_stopped)
+        return;
+    n->workload_stopped = false;
+    if (n->timer == 0)
+        n->timer = env_timer_start(n->env, 0, cnode_tick, n);
+    KS_ASSERT(n->timer != 0);
+}

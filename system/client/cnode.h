@@ -54,5 +54,7 @@ void cnode_describe(void *node, char *buf, size_t buf_bytes);
 void cnode_set_history(void *node, struct history *history);
 /* Stops sending new records (what is queued still goes). */
 void cnode_workload_stop(void *node);
+/* Resumes a stopped producer workload (nothing for a consumer or a running one). */
+void cnode_workload_start(void *node);
 
 #endif
