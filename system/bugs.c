@@ -69,6 +69,9 @@ static const struct ks_bug_info bug_table[] = {
      "kcheck_hw_monotonic", "sim/tests/kcheck_test.c",
      "a follower below the high watermark rejoins the ISR and the leader's high watermark moves "
      "back (KAFKA-7128)"},
+    {KS_BUG_RAFT_SNAPSHOT_NOT_LOADED, "raft_snapshot_not_loaded", "raft_images_agree",
+     "raft_snapshot_catchup.scn",
+     "a follower installing a fetched snapshot keeps its old state machine (KIP-630)"},
 };
 _Static_assert(KS_ARRAY_COUNT(bug_table) == KS_BUG_COUNT, "one entry per switch");
 

@@ -66,6 +66,11 @@ enum ks_bug {
     /* KAFKA-7128: the leader lets a follower back into the ISR below the high watermark
      * and recomputes the high watermark from it, moving it back (part.c). */
     KS_BUG_KAFKA7128_ISR_EXPAND_BELOW_HW,
+    /* A follower that installs the leader's snapshot (FetchSnapshot, KIP-630) moves its
+     * log start and applied offset to the snapshot's end but does not load the image
+     * into its state machine, which then misses every record the snapshot holds
+     * (raft.c). */
+    KS_BUG_RAFT_SNAPSHOT_NOT_LOADED,
     KS_BUG_COUNT,
 };
 _Static_assert(KS_BUG_COUNT <= 64, "bug switches live in a 64-bit mask");
