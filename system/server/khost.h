@@ -17,7 +17,9 @@
  * active one, else over raft_net to the leading voter's controller listener (a quorum
  * of several nodes; auto-created topics are forwarded the same way). Every voter
  * applies the committed records, so the broker always takes its image from the local
- * controller. Metadata names the Raft leader as the controller. Until the image lists
+ * controller. Metadata names the Raft leader as the controller. The replica manager's
+ * AlterPartition requests (ISR shrink and expansion) go the same way, their answers
+ * handed back from a timer, never inside the replica manager's own call. Until the image lists
  * this broker unfenced, Metadata still names it (so clients that connect early see
  * their bootstrap broker).
  *
