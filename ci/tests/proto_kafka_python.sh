@@ -18,6 +18,13 @@ fail() {
 }
 
 [ -x "$PYTHON" ] || fail "$PYTHON not found (apt-get install -y python3)"
+# The keys our table implements (system/proto/api.c), which the ApiVersions answer
+# lists: "key:min:max,..." for the Python side.
+SRC="${KS_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
+KS_API_KEYS=$(sed -nE 's/^ *\[[0-9]+\] = \{([0-9]+), "[A-Za-z]+", ([0-9]+), ([0-9]+),.*/\1:\2:\3/p' \
+    "$SRC/system/proto/api.c" | paste -sd, -)
+[ -n "$KS_API_KEYS" ] || fail "no implemented keys found in $SRC/system/proto/api.c"
+export KS_API_KEYS
 # Run python from a neutral directory: kafka/protocol/struct.py must not shadow 'struct'.
 cd /
 "$PYTHON" -c 'import kafka.protocol.metadata' 2>/dev/null ||
@@ -47,7 +54,7 @@ BROKERS = [(1, 'broker-1', 9092, 'rack-a'), (2, 'broker-2', 9093, None)]
 PARTITIONS = [(0, 0, 1, [1, 2], [1, 2], []), (0, 1, 2, [2, 1], [2], [1])]
 TOPIC_ROWS = [(0, 'orders', False, PARTITIONS), (3, 'missing', False, [])]
 CLUSTER_ID, CONTROLLER_ID, THROTTLE_MS = 'ks-cluster', 2, 7
-API_KEYS = [(3, 0, 12), (18, 0, 3), (19, 0, 7), (20, 0, 6), (62, 0, 4), (63, 0, 1)]
+API_KEYS = [tuple(int(x) for x in e.split(':')) for e in os.environ['KS_API_KEYS'].split(',')]
 
 def metadata_request(v, topics):
     return MetadataRequest[v](topics) if v < 4 else MetadataRequest[v](topics, False)
