@@ -408,6 +408,7 @@ static void gen_brokers(struct gen *g, struct rng *rng, const char *voters)
     gen_expect(g, "broker_images_agree");
     gen_expect(g, "broker_leader_unfenced");
     gen_expect(g, "broker_caught_up");
+    gen_expect(g, "brokers_recover");
 }
 
 static void gen_raft_draw(struct gen *g, struct rng *rng)
@@ -437,6 +438,7 @@ static void gen_raft_draw(struct gen *g, struct rng *rng)
     gen_expect(g, "raft_leader_elected");
     gen_expect(g, "raft_partitioned_leader_resigns");
     gen_expect(g, "ctrl_images_agree");
+    gen_expect(g, "raft_quorum_recovers");
     if (brokers)
         gen_brokers(g, rng, list);
 }
@@ -445,7 +447,8 @@ static const struct gen_part gen_part_raft = {
     "raft", GEN_KNOB_RAFT, gen_raft_draw,
     "raft_one_leader_per_epoch raft_committed_never_lost raft_leader_elected "
     "raft_partitioned_leader_resigns ctrl_images_agree ctrl_leader_in_isr "
-    "ctrl_stale_brokers_fenced broker_images_agree broker_leader_unfenced broker_caught_up"};
+    "ctrl_stale_brokers_fenced broker_images_agree broker_leader_unfenced broker_caught_up "
+    "raft_quorum_recovers brokers_recover"};
 
 /* Every module's part. Later issues append theirs (brokers, clients, groups). */
 static const struct gen_part *const gen_parts[] = {

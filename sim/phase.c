@@ -1,5 +1,6 @@
 /*
- * phase.c: the liveness phase's settings and its recovery step, see phase.h.
+ * phase.c: the liveness phase's settings, its recovery step and the liveness conditions
+ * of the controller quorum and the brokers, see phase.h.
  */
 #include "phase.h"
 
@@ -7,9 +8,19 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../system/broker/blife.h"
+#include "../system/broker/bmeta.h"
+#include "../system/broker/broker.h"
+#include "../system/props.h"
+#include "../system/raft/raft.h"
+#include "../system/raft/raft_node.h"
+#include "nodes_broker.h"
+#include "nodes_raft.h"
 #include "scn_world.h"
 
 #define PHASE_DESC_BYTES_MAX 1024u
+#define PHASE_NS_PER_MS 1000000ull
+#define PHASE_SLACK_MS 2000 /* added to every derived budget */
 
 /* ---- The `liveness` verb ---------------------------------------------------------- */
 
@@ -66,11 +77,7 @@ static const struct scn_verb phase_verbs[] = {
      NULL},
 };
 
-const struct scn_module phase_module = {
-    .name = "phase",
-    .verbs = phase_verbs,
-    .verb_count = KS_ARRAY_COUNT(phase_verbs),
-};
+/* phase_module is at the end of the file, with the invariants. */
 
 /* ---- Settings ----------------------------------------------------------------------- */
 
@@ -200,3 +207,166 @@ bool phase_recover(struct world *world, const struct phase_settings *settings)
                  settings->budget_ns / 1000000u, desc);
     return used > 0;
 }
+
+/* ---- Liveness conditions of the controller quorum and the brokers ------------------------ */
+
+/* The running controllers: the leader of the highest epoch (or -1) and how many run. */
+static int phase_raft_leader(struct world *world, struct raft_status *leader_out,
+                             uint32_t *running_out)
+{
+    int leader = -1;
+    *running_out = 0;
+    for (uint32_t i = 0; i < world_node_count(world) && i < WORLD_NODES_MAX; i++) {
+        void *impl = world_node_impl(world, (int)i);
+        if (world_node_type_of(world, (int)i) != &nodes_raft_controller_type || impl == NULL)
+            continue;
+        struct raft_status s;
+        raft_status_get(raft_node_raft(impl), &s);
+        (*running_out)++;
+        if (s.state == RAFT_LEADER && (leader < 0 || s.epoch > leader_out->epoch)) {
+            leader = (int)i;
+            *leader_out = s;
+        }
+    }
+    KS_ASSERT(leader < 0 || leader_out->state == RAFT_LEADER);
+    return leader;
+}
+
+/* raft_leader: one running controller leads and every other running one follows it in
+ * its epoch (Kafka's QuorumState settled: a leader and its followers). */
+static bool phase_raft_leader_met(void *state, struct inv_check *check, char *why,
+                                  size_t why_bytes)
+{
+    (void)state;
+    struct world *world = inv_check_world(check);
+    struct raft_status ls;
+    uint32_t running = 0;
+    int leader = phase_raft_leader(world, &ls, &running);
+    if (running == 0)
+        return true;
+    if (leader < 0) {
+        snprintf(why, why_bytes, "no controller leads (%" PRIu32 " running)", running);
+        return false;
+    }
+    for (uint32_t i = 0; i < world_node_count(world) && i < WORLD_NODES_MAX; i++) {
+        void *impl = world_node_impl(world, (int)i);
+        if (world_node_type_of(world, (int)i) != &nodes_raft_controller_type || impl == NULL ||
+            (int)i == leader)
+            continue;
+        struct raft_status s;
+        raft_status_get(raft_node_raft(impl), &s);
+        if (s.state == RAFT_FOLLOWER && s.epoch == ls.epoch && s.leader_id == ls.node_id)
+            continue;
+        snprintf(why, why_bytes, "controller %s is %s in epoch %d, not a follower of %s (epoch %d)",
+                 world_node_name(world, (int)i), raft_state_name(s.state), s.epoch,
+                 world_node_name(world, leader), ls.epoch);
+        return false;
+    }
+    return true;
+}
+
+static int64_t phase_config_ms(const struct props *config, const char *key, int64_t default_ms)
+{
+    int64_t ms = default_ms;
+    if (props_get_i64(config, key, default_ms, &ms) != KS_OK || ms < 0)
+        return default_ms;
+    return ms;
+}
+
+/* Two rounds of a fetch timeout, an election timeout and its backoff, one request
+ * timeout and slack: an election that split once still ends within it. */
+static uint64_t phase_raft_leader_budget(const struct world_node_type *type,
+                                         const struct props *config)
+{
+    if (type != &nodes_raft_controller_type)
+        return 0;
+    int64_t election = phase_config_ms(config, "controller.quorum.election.timeout.ms", 1000);
+    int64_t fetch = phase_config_ms(config, "controller.quorum.fetch.timeout.ms", 2000);
+    int64_t backoff = phase_config_ms(config, "controller.quorum.election.backoff.max.ms", 1000);
+    int64_t request = phase_config_ms(config, "controller.quorum.request.timeout.ms", 2000);
+    int64_t budget_ms = 2 * (election + fetch + backoff) + request + PHASE_SLACK_MS;
+    KS_ASSERT(budget_ms > 0);
+    return (uint64_t)budget_ms * PHASE_NS_PER_MS;
+}
+
+static const struct inv_liveness phase_raft_leader_condition = {
+    .name = "raft_leader",
+    .summary = "one running controller leads and the other running ones follow it",
+    .met = phase_raft_leader_met,
+    .budget_ns = phase_raft_leader_budget,
+};
+
+const struct inv_def phase_inv_raft_quorum_recovers = {
+    .name = "raft_quorum_recovers",
+    .summary = "after the faults a controller leads and the others follow it, within the budget",
+    .liveness = &phase_raft_leader_condition,
+};
+
+/* brokers_registered: every running broker is registered and unfenced (Running) and has
+ * applied the metadata log up to the active controller's high watermark. */
+static bool phase_brokers_met(void *state, struct inv_check *check, char *why, size_t why_bytes)
+{
+    (void)state;
+    struct world *world = inv_check_world(check);
+    struct raft_status ls;
+    uint32_t running = 0;
+    int leader = phase_raft_leader(world, &ls, &running);
+    int64_t hw = leader < 0 ? -1 : ls.high_watermark;
+    for (uint32_t i = 0; i < world_node_count(world) && i < WORLD_NODES_MAX; i++) {
+        struct broker *b = nodes_broker_of(world, (int)i);
+        if (b == NULL)
+            continue;
+        int64_t applied = bmeta_applied_offset(b->meta);
+        if (leader >= 0 && applied + 1 >= hw && b->life->state == BLIFE_RUNNING &&
+            !b->life->fenced)
+            continue;
+        snprintf(why, why_bytes,
+                 "broker %s is %s%s with metadata applied to %" PRId64 ", the active "
+                 "controller's high watermark %" PRId64,
+                 world_node_name(world, (int)i), blife_state_name(b->life->state),
+                 b->life->fenced ? " and fenced" : "", applied, hw);
+        return false;
+    }
+    return true;
+}
+
+/* A broker needs the controller's session timeout to be fenced or forgotten, then a few
+ * heartbeats to register again and be unfenced, and a leader to answer them. */
+static uint64_t phase_brokers_budget(const struct world_node_type *type, const struct props *config)
+{
+    int64_t budget_ms = 0;
+    if (type == &nodes_raft_controller_type)
+        budget_ms = phase_config_ms(config, "broker.session.timeout.ms", 9000) +
+                    (int64_t)(phase_raft_leader_budget(type, config) / PHASE_NS_PER_MS);
+    else if (type == &nodes_broker_type)
+        budget_ms = 4 * phase_config_ms(config, "broker.heartbeat.interval.ms", 2000) +
+                    PHASE_SLACK_MS;
+    KS_ASSERT(budget_ms >= 0);
+    return (uint64_t)budget_ms * PHASE_NS_PER_MS;
+}
+
+static const struct inv_liveness phase_brokers_condition = {
+    .name = "brokers_registered",
+    .summary = "every running broker is unfenced and has the controllers' metadata",
+    .met = phase_brokers_met,
+    .budget_ns = phase_brokers_budget,
+};
+
+const struct inv_def phase_inv_brokers_recover = {
+    .name = "brokers_recover",
+    .summary = "after the faults every running broker is unfenced and caught up, within the budget",
+    .liveness = &phase_brokers_condition,
+};
+
+static const struct inv_def *const phase_invariants[] = {
+    &phase_inv_raft_quorum_recovers,
+    &phase_inv_brokers_recover,
+};
+
+const struct scn_module phase_module = {
+    .name = "phase",
+    .verbs = phase_verbs,
+    .verb_count = KS_ARRAY_COUNT(phase_verbs),
+    .invariants = phase_invariants,
+    .invariant_count = KS_ARRAY_COUNT(phase_invariants),
+};

@@ -17,6 +17,16 @@
  * `budget`, the budget is derived from the nodes' timeouts: the largest a liveness
  * condition asks for (inv_liveness.budget_ns), at least INV_LIVENESS_BUDGET_NS_MIN.
  * The budget ends at the run's end at the latest.
+ *
+ * The module also carries two liveness-only invariants, for the Kafka parts:
+ *   raft_quorum_recovers  condition raft_leader: one running controller leads and every
+ *                         other running controller follows it in its epoch; budget from
+ *                         the controllers' timeouts, 2 x (election + fetch + election
+ *                         backoff) + request timeout + 2 s;
+ *   brokers_recover       condition brokers_registered: every running broker is Running,
+ *                         unfenced and has applied the active controller's high
+ *                         watermark; budget broker.session.timeout.ms + the Raft budget,
+ *                         or 4 heartbeat intervals + 2 s, whichever is larger.
  */
 #ifndef SIM_PHASE_H
 #define SIM_PHASE_H
@@ -25,8 +35,11 @@
 
 #define PHASE_AFTER_LAST_NS (1000000ull) /* the default start: 1 ms after the last line */
 
-/* The bare verb `liveness`. */
+/* The bare verb `liveness` and the invariants below. */
 extern const struct scn_module phase_module;
+
+extern const struct inv_def phase_inv_raft_quorum_recovers;
+extern const struct inv_def phase_inv_brokers_recover;
 
 struct phase_settings {
     bool from_set; /* from the script; else derived */

@@ -1,8 +1,8 @@
 /*
  * phase_test.c: the pure parts of issue 8 on the simulator side: integer percentiles
  * (figures.h), the first divergence of two traces (diff.h), the `liveness` line's
- * parsing with bad input and its defaults (phase.h), and coverage counting and merging
- * (smcov.h).
+ * parsing with bad input and its defaults (phase.h), coverage counting and merging
+ * (smcov.h), and the quorum's and the brokers' liveness conditions failing and holding.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -189,12 +189,61 @@ static void coverage_counts(void **state)
         assert_int_equal(sm_def_check(smcov_machine(m), why, sizeof(why)), KS_OK);
 }
 
+/* The quorum's and the brokers' liveness conditions: with two of three voters never
+ * started nothing recovers and both invariants say why; with all three both hold, and
+ * the default budget comes from the controllers' timeouts. */
+static const char quorum_script[] =
+    "node c1 type=controller node.id=1 controller.quorum.voters=1@c1:9093,2@c2:9093,3@c3:9093\n"
+    "node c2 type=controller node.id=2 controller.quorum.voters=1@c1:9093,2@c2:9093,3@c3:9093%s\n"
+    "node c3 type=controller node.id=3 controller.quorum.voters=1@c1:9093,2@c2:9093,3@c3:9093%s\n"
+    "node b1 type=broker node.id=4 controller.quorum.voters=1@c1:9093,2@c2:9093,3@c3:9093\n"
+    "at 5s crash c1\n"
+    "at 6s restart c1\n"
+    "run 40s\n"
+    "expect raft_quorum_recovers brokers_recover\n";
+
+static void quorum_run(const char *never, struct runner_result *r)
+{
+    char text[2048];
+    snprintf(text, sizeof(text), quorum_script, never, never);
+    struct scn_script *script = NULL;
+    struct scn_error error;
+    assert_int_equal(scn_parse(runner_lang(), "q.scn", text, &script, &error), KS_OK);
+    struct runner_options options = {.scenario_path = "q.scn", .quiet = true};
+    assert_int_equal(runner_run_once(script, &options, NULL, NULL, r), KS_OK);
+    scn_script_free(script);
+}
+
+static void quorum_and_broker_conditions(void **state)
+{
+    struct runner_result *r = calloc(1, sizeof(*r));
+    quorum_run(" start=never", r);
+    assert_int_equal(r->violation_count, 2);
+    assert_string_equal(r->violations[0].invariant, "raft_quorum_recovers");
+    assert_non_null(strstr(r->violations[0].message, "raft_leader did not recover"));
+    assert_non_null(strstr(r->violations[0].message, "no controller leads (1 running)"));
+    assert_string_equal(r->violations[1].invariant, "brokers_recover");
+    assert_non_null(strstr(r->violations[1].message, "broker b1 is Starting and fenced"));
+    /* Defaults: 2 x (1000 + 2000 + 1000) + 2000 + 2000 ms, plus the 9 s session. */
+    assert_int_equal(r->phase.budget_ns, (9000 + 12000) * 1000000ull);
+    memset(r, 0, sizeof(*r));
+    quorum_run("", r);
+    assert_int_equal(r->violation_count, 0);
+    uint32_t met = 0;
+    for (uint32_t i = 0; i < r->liveness_count; i++)
+        met += r->liveness[i].met ? 1u : 0u;
+    assert_int_equal(met, r->liveness_count);
+    assert_true(r->liveness_count >= 2);
+    free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(percentiles),          cmocka_unit_test(divergence),
         cmocka_unit_test(liveness_line_errors), cmocka_unit_test(liveness_settings),
         cmocka_unit_test(coverage_counts),
+        cmocka_unit_test(quorum_and_broker_conditions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
