@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "explain.h"
 #include "narrate.h"
 #include "replay.h"
 #include "report.h"
@@ -24,6 +25,7 @@ struct replay_args {
     bool until_set;
     uint64_t until_ns;
     bool narrate;
+    bool explain; /* --explain: the violation's causal slice (explain.h) */
     const char *trace_path;
     const char *report_dir;
 };
@@ -31,7 +33,7 @@ struct replay_args {
 static int replay_usage(FILE *err, const char *problem)
 {
     fprintf(err,
-            "ksim replay: %s\nusage: ksim replay FILE [--until TIME] [--narrate] "
+            "ksim replay: %s\nusage: ksim replay FILE [--until TIME] [--narrate] [--explain] "
             "[--trace PATH] [--report DIR]\n",
             problem);
     return RUNNER_EXIT_USAGE;
@@ -65,6 +67,8 @@ static int replay_args_parse(int argc, char **argv, struct replay_args *a, FILE 
         bool has_value = i + 1 < argc;
         if (strcmp(arg, "--narrate") == 0) {
             a->narrate = true;
+        } else if (strcmp(arg, "--explain") == 0) {
+            a->explain = true;
         } else if (strcmp(arg, "--until") == 0 && has_value) {
             a->until_set = true;
             if (!replay_duration_parse(argv[++i], &a->until_ns))
@@ -179,6 +183,8 @@ static enum ks_err replay_outputs(const struct replay_args *a, const struct repl
     enum ks_err err = KS_OK;
     if (a->narrate)
         narrate_log(log, r, out);
+    if (a->explain)
+        explain_violation(log, r, out);
     if (a->trace_path != NULL) {
         size_t len = 0;
         const char *text = tracelog_text(log, &len);

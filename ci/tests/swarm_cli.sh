@@ -44,6 +44,9 @@ grep -q "matched: the failure reproduced" "$work/r.txt" || fail "replay did not 
 "$ksim" replay "$replay" --narrate >"$work/n.txt" 2>&1
 grep -q "VIOLATION of ping_durable_counter" "$work/n.txt" || fail "narration lacks the violation"
 grep -q "crashed (power loss)" "$work/n.txt" || fail "narration lacks the crash"
+"$ksim" replay "$replay" --explain >"$work/x.txt" 2>&1
+grep -q "^Why ping_durable_counter broke at" "$work/x.txt" || fail "--explain tells no story"
+grep -q "ping_durable_counter promises:" "$work/x.txt" || fail "--explain lacks the invariant's promise"
 "$ksim" replay "$replay" --until 3s >"$work/u.txt" 2>&1
 grep -q "^state at t=3.000s" "$work/u.txt" || fail "--until printed no state"
 grep -Eq "^ping1 +ping +running" "$work/u.txt" || fail "--until lacks ping1's state"
@@ -92,7 +95,7 @@ done
 # 8. --favour-rare: a round and a bit of short worlds; the odds it learns and the coverage it
 #    reaches do not depend on the worker count; a scenario file is refused.
 for jobs in 1 2; do
-    "$ksim" swarm --favour-rare --seeds 40 --run 20 --jobs $jobs --no-reports --out "$work/fr" \
+    "$ksim" swarm --favour-rare --seeds 40 --run 30 --jobs $jobs --no-reports --out "$work/fr" \
         >"$work/fr-$jobs.txt" 2>&1
 done
 fr1=$(tail -n 1 "$work/fr-1.txt" | jq -c '[.favour_rare, .sm_coverage.reached]')

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "../explain.h"
 #include "../gen.h"
 #include "../narrate.h"
 #include "../replay.h"
@@ -322,6 +323,55 @@ static void favour_rare_steers_knobs(void **state)
     swarm_favour_free(NULL);
 }
 
+/* ---- Explaining a violation ------------------------------------------------------------- */
+
+static const char explain_trace[] =
+    "0.000000 c1 node.add type=controller\n"
+    "0.000000 b1 node.add type=broker\n"
+    "0.000000 b2 node.add type=broker\n"
+    "1.000000 b1 broker.start id=4 port=9092\n"
+    "1.000000 b2 broker.start id=5 port=9092\n"
+    "5.000000 c1 ctrl.apply offset 9: {\"type\":\"TOPIC_RECORD\",\"data\":{\"name\":\"orders\","
+    "\"topicId\":\"T1\"}}\n"
+    "6.000000 c1 ctrl.apply offset 10: {\"type\":\"PARTITION_CHANGE_RECORD\",\"data\":{"
+    "\"partitionId\":0,\"topicId\":\"T1\",\"leader\":4}}\n"
+    "6.000000 c1 ctrl.apply offset 11: {\"type\":\"PARTITION_CHANGE_RECORD\",\"data\":{"
+    "\"partitionId\":10,\"topicId\":\"T1\",\"leader\":4}}\n"
+    "7.000000 b2 repl.isr orders-0 partition_epoch 0 -> 1 isr 3 -> 2\n"
+    "7.000000 b2 repl.isr orders-1 partition_epoch 0 -> 1 isr 3 -> 2\n"
+    "8.000000 c1 ctrl.answer BrokerHeartbeat v1 to b2: broker 5 NONE\n"
+    "8.000000 c1 ctrl.answer BrokerHeartbeat v1 to b1: broker 4 NONE\n"
+    "9.000000 b2 fault.crash power loss\n"
+    "9.000000 world fault.heal\n";
+
+static void explain_slice(void **state)
+{
+    struct tracelog *log = tracelog_from_text(explain_trace, strlen(explain_trace));
+    struct inv_violation v = {.time_ns = 10 * NS_PER_S};
+    snprintf(v.invariant, sizeof(v.invariant), "ctrl_leader_in_isr");
+    snprintf(v.node, sizeof(v.node), "c1");
+    snprintf(v.message, sizeof(v.message), "orders-0: leader 4 is not in the ISR. key-3 aside");
+    struct explain_subjects s;
+    explain_subjects_find(log, &v, &s);
+    assert_int_equal(s.node_count, 2); /* c1, and b1 as broker 4 */
+    assert_string_equal(s.nodes[0], "c1");
+    assert_string_equal(s.nodes[1], "b1");
+    assert_int_equal(s.partition_count, 1); /* not key-3 */
+    assert_string_equal(s.partitions[0], "orders-0");
+    assert_string_equal(s.topic_ids[0], "T1");
+    assert_int_equal(s.broker_id_count, 1);
+    static const bool expected[] = {false, false, false, false, false, false, true,  false,
+                                    true,  false, false, true, false, true};
+    assert_int_equal(tracelog_count(log), KS_ARRAY_COUNT(expected));
+    for (uint32_t i = 0; i < tracelog_count(log); i++) {
+        struct tracelog_record r;
+        assert_true(tracelog_get(log, i, &r));
+        if (explain_record_relevant(&r, &s) != expected[i])
+            fail_msg("record %u (%s %s): expected %d", i, r.node, r.kind, expected[i]);
+    }
+    tracelog_free(log);
+}
+
 /* ---- The shrinker's steps ------------------------------------------------------------------- */
 
 static const char shrink_script_text[] =
@@ -440,6 +490,7 @@ int main(void)
         cmocka_unit_test(gen_worlds_parse_and_repeat),
         cmocka_unit_test(gen_knobs_steer),
         cmocka_unit_test(favour_rare_steers_knobs),
+        cmocka_unit_test(explain_slice),
         cmocka_unit_test(shrink_model_round_trip),
         cmocka_unit_test(shrink_steps),
         cmocka_unit_test(shrink_expand_and_round),
