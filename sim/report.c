@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "explain.h"
 #include "narrate.h"
 #include "report_live.h"
 
@@ -530,6 +531,27 @@ static void report_narration(FILE *out, const struct report_input *in)
     free(buf);
 }
 
+/* Why it broke: the violation's causal slice (explain.h), when there is a violation. */
+static void report_explain(FILE *out, const struct report_input *in)
+{
+    if (in->result->violation_count == 0)
+        return;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    if (mem == NULL)
+        return;
+    explain_violation(in->log, in->result, mem);
+    if (fclose(mem) == 0) {
+        fputs("<h2>Why it broke</h2><p>The records that touched the nodes and partitions the "
+              "violation names, oldest first (ksim replay --explain).</p><pre>",
+              out);
+        html_escape(out, buf, len);
+        fputs("</pre>\n", out);
+    }
+    free(buf);
+}
+
 enum ks_err report_write(const char *path, const struct report_input *in)
 {
     FILE *out = fopen(path, "w");
@@ -546,6 +568,7 @@ enum ks_err report_write(const char *path, const struct report_input *in)
     report_live_phases(out, in->result);
     report_timeline(out, in);
     report_msc(out, in);
+    report_explain(out, in);
     report_narration(out, in);
     report_live_coverage(out, in->result);
     if (in->scenario_text != NULL) {

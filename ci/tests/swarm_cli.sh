@@ -26,6 +26,7 @@ replay=$(tail -n 1 "$work/a.txt" | jq -r '.first.replay')
 report=${replay%.replay}/report.html
 [ -s "$report" ] || fail "no report $report"
 grep -q "<svg" "$report" && grep -q "ping_durable_counter" "$report" || fail "report lacks the chart or the invariant"
+grep -q "<h2>Why it broke</h2>" "$report" || fail "report lacks the violation's story"
 
 # The report renders in a real browser, when one is installed (Debian's chromium).
 browser=$(command -v chromium || command -v chromium-browser || true)
