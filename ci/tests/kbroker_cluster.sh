@@ -26,12 +26,12 @@ B=$("$KCLUSTER" start "$WORK/c" "$KBROKER") || fail "ci/kcluster start failed"
 . "$WORK/c/cluster.env"
 KB_LOG="$WORK/c/node1.log"
 for n in 1 2 3; do
-    for _ in $(seq 1 200); do
+    for _ in $(seq 1 400); do
         grep -q "The broker has been unfenced" "$WORK/c/node$n.log" && break
         sleep 0.1
     done
     grep -q "The broker has been unfenced" "$WORK/c/node$n.log" ||
-        { KB_LOG="$WORK/c/node$n.log"; fail "node $n was not unfenced within 20 s"; }
+        { KB_LOG="$WORK/c/node$n.log"; fail "node $n was not unfenced within 40 s"; }
 done
 echo "kbroker_cluster: nodes $PIDS, bootstrap $B"
 

@@ -131,7 +131,7 @@ cluster_cleanup() {
 trap cluster_cleanup EXIT
 CB=$("$KCLUSTER" start "$WORK/c" "$KBROKER") || fail "ci/kcluster start failed"
 for n in 1 2 3; do
-    for _ in $(seq 1 200); do
+    for _ in $(seq 1 400); do
         grep -q "The broker has been unfenced" "$WORK/c/node$n.log" && break
         sleep 0.1
     done

@@ -74,12 +74,12 @@ kb_start() {
 }
 
 kb_wait_ready() {
-    for _ in $(seq 1 150); do
+    for _ in $(seq 1 300); do
         grep -q "The broker has been unfenced" "$KB_LOG" && return 0
         kill -0 "$KB_PID" 2>/dev/null || fail "kbroker exited before it was unfenced"
         sleep 0.1
     done
-    fail "kbroker was not unfenced within 15 s"
+    fail "kbroker was not unfenced within 30 s"
 }
 
 kb_stop() {
