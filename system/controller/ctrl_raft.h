@@ -16,10 +16,11 @@
  * size + mrec value) that rebuilds the image; load replays them into a fresh image.
  *
  * Requests: attaching plugs the controller's APIs (ctrl_srv.h: BrokerRegistration,
- * BrokerHeartbeat, CreateTopics, DeleteTopics) into the voter's listener (raft_srv),
- * beside Raft's own; they are answered once their records commit.
+ * BrokerHeartbeat, CreateTopics, DeleteTopics, AlterPartition) into the voter's listener
+ * (raft_srv), beside Raft's own; they are answered once their records commit.
  *
- * Ownership: owns the ctrl and its request handlers; borrows the raft (created after this, freed by the caller).
+ * Ownership: owns the ctrl and its request handlers; borrows the raft (created after this, freed by
+ * the caller).
  */
 #ifndef KS_CONTROLLER_CTRL_RAFT_H
 #define KS_CONTROLLER_CTRL_RAFT_H

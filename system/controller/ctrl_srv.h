@@ -1,12 +1,13 @@
 /*
  * ctrl_srv.h: the controller's APIs on the controller listener's request server
- * (system/server/srv.h): BrokerRegistration, BrokerHeartbeat, CreateTopics and
- * DeleteTopics, each decoded, handed to the controller state machine (ctrl.h) and
- * answered when the controller calls back, which is after the operation's records
+ * (system/server/srv.h): BrokerRegistration, BrokerHeartbeat, CreateTopics,
+ * DeleteTopics and AlterPartition (each of its partitions a ctrl_alter_partition, the
+ * answer sent when the last one is in), each decoded, handed to the controller state machine
+ * (ctrl.h) and answered when the controller calls back, which is after the operation's records
  * commit (or at once on an error such as NOT_CONTROLLER). Kafka: ControllerApis
  * (handleBrokerRegistration, handleBrokerHeartbeatRequest, handleCreateTopics,
- * handleDeleteTopics), the controller's RequestChannel answering when the
- * QuorumController's future completes.
+ * handleDeleteTopics, handleAlterPartitionRequest), the controller's RequestChannel answering when
+ * the QuorumController's future completes.
  *
  * srv handles one request at a time per connection, so a broker's heartbeats and an
  * admin's requests are answered in order. A body that does not decode closes the
@@ -20,10 +21,14 @@
 #define KS_CONTROLLER_CTRL_SRV_H
 
 #include "system/controller/ctrl.h"
+#include "system/proto/api_alter_partition.h"
 #include "system/server/srv.h"
 
 /* Rows ctrl_srv_handlers_build writes. */
-#define CTRL_SRV_ROWS 4u
+#define CTRL_SRV_ROWS 5u
+/* Partitions one AlterPartition request may change (the controller parks at most
+ * CTRL_PENDING_MAX answers); more get INVALID_REQUEST. */
+#define CTRL_SRV_ALTER_PARTITIONS_MAX 1024u
 /* Requests waiting for the controller at once, at most (srv holds one a connection). */
 #define CTRL_SRV_CALLS_MAX 4096u
 

@@ -9,7 +9,7 @@
  * BeginQuorumEpoch, EndQuorumEpoch, Fetch, FetchSnapshot), each answered at once by
  * on_request; other modules add their rows to it (raft_net_srv, srv_handler_add), as
  * the controller does for BrokerRegistration, BrokerHeartbeat, CreateTopics,
- * DeleteTopics, AlterPartition and Metadata, whose answers come later. A node that
+ * DeleteTopics and AlterPartition, whose answers come later. A node that
  * hosts its own server instead takes the Raft rows with raft_net_handlers_build.
  *
  * Requests are size-prefixed with a request header (v1, or v2 for flexible versions)
@@ -64,8 +64,7 @@ struct srv *raft_net_srv(struct raft_net *net);
 /* Writes the Raft rows (RAFT_NET_SRV_ROWS of them) into rows; each answers with
  * on_request at once. Add them with srv_handler_add (api.h's implemented range is the
  * broker listener's and does not list them). */
-uint32_t raft_net_handlers_build(struct raft_net *net, struct srv_handler *rows,
-                                 uint32_t rows_max);
+uint32_t raft_net_handlers_build(struct raft_net *net, struct srv_handler *rows, uint32_t rows_max);
 /*
  * Frames body as a request to voter peer_id and sends it (connecting first when
  * needed). Errors (nothing sent, no callback will come): KS_ERR_TOO_MANY when

@@ -5,8 +5,9 @@
  * Garbage, a truncated Vote, an API the controller does not serve and a negative size
  * prefix close the connection; ApiVersions lists the Raft APIs (the listener is srv.h);
  * with the controller on, a broken BrokerRegistration closes and an unknown broker's
- * heartbeat is answered BROKER_ID_NOT_REGISTERED; an observer's Fetch v13 (replica id -1) gets
- * records and the high watermark. The leader keeps leading through all of it.
+ * heartbeat is answered BROKER_ID_NOT_REGISTERED, its AlterPartition STALE_BROKER_EPOCH; an
+ * observer's Fetch v13 (replica id -1) gets records and the high watermark. The leader keeps
+ * leading through all of it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@
 #include "raft_cluster.h"
 #include "system/log/rb.h"
 #include "system/proto/api.h"
+#include "system/proto/api_alter_partition.h"
 #include "system/proto/api_broker_heartbeat.h"
 #include "system/proto/api_fetch.h"
 #include "system/proto/frame.h"
@@ -250,6 +252,39 @@ static void test_controller_answers_unknown_broker_heartbeat(void **state)
     cluster_free(c);
 }
 
+/* AlterPartition from a broker the controller does not know: each partition is refused
+ * with STALE_BROKER_EPOCH, which the answer also carries at the top level. */
+static void test_controller_answers_alter_partition(void **state)
+{
+    struct api_alter_partition_broker_state isr[2] = {{99, 5}, {98, 5}};
+    struct api_alter_partition_partition parts[2] = {{0, 1, 2, isr, 0, 3}, {1, 1, 2, isr, 0, 3}};
+    struct api_alter_partition_topic topic = {
+        .topic_id = {{1, 2, 3}}, .partition_count = 2, .partitions = parts};
+    struct api_alter_partition_request req = {99, 5, 1, &topic};
+    struct wire_writer body;
+    wire_writer_init(&body);
+    api_alter_partition_request_encode(&body, 3, &req);
+    uint32_t size = 0;
+    uint8_t *frame = request_frame(API_ALTER_PARTITION, 3, body.bytes, body.size_bytes, &size);
+    wire_writer_free(&body);
+    struct cluster *c = NULL;
+    struct probe *p = probe_run_mode(frame, size, 0, &c);
+    free(frame);
+    assert_false(p->closed);
+    assert_true(p->rx_size > 9);
+    struct api_alter_partition_response r;
+    assert_int_equal(api_alter_partition_response_decode(3, p->rx + 9, p->rx_size - 9, &r), KS_OK);
+    assert_int_equal(r.error_code, KS_ERR_STALE_BROKER_EPOCH);
+    assert_int_equal(r.topic_count, 1);
+    assert_int_equal(r.topics[0].partition_count, 2);
+    for (uint32_t i = 0; i < 2; i++) {
+        assert_int_equal(r.topics[0].partitions[i].partition_index, (int32_t)i);
+        assert_int_equal(r.topics[0].partitions[i].error_code, KS_ERR_STALE_BROKER_EPOCH);
+    }
+    api_alter_partition_response_free(&r);
+    cluster_free(c);
+}
+
 static void test_observer_fetch_gets_records(void **state)
 {
     struct api_fetch_request req;
@@ -302,6 +337,7 @@ int main(void)
         cmocka_unit_test(test_api_versions_lists_raft_apis),
         cmocka_unit_test(test_controller_truncated_registration_closes),
         cmocka_unit_test(test_controller_answers_unknown_broker_heartbeat),
+        cmocka_unit_test(test_controller_answers_alter_partition),
         cmocka_unit_test(test_observer_fetch_gets_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
