@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "../system/controller/mrec.h"
+#include "../system/group/offsets_rec.h"
 #include "../system/log/ckpt.h"
 #include "../system/log/idx.h"
 #include "../system/log/rb.h"
@@ -23,6 +24,7 @@
 #define DUMPLOG_PATH_BYTES_MAX 4096u
 #define DUMPLOG_BASE_DIGITS 20u
 #define DUMPLOG_METADATA_DIR "__cluster_metadata-"
+#define DUMPLOG_OFFSETS_DIR "__consumer_offsets-"
 
 /* One file being dumped. */
 struct dumper {
@@ -31,6 +33,7 @@ struct dumper {
     FILE *err;
     const char *path;
     bool metadata; /* records are KRaft metadata records */
+    bool offsets;  /* records are __consumer_offsets records (offsets_rec.h) */
     uint8_t *buf;  /* one batch */
     size_t buf_capacity;
     uint64_t batches;
@@ -245,6 +248,20 @@ static int64_t base_offset_of(const char *path)
     return name[DUMPLOG_BASE_DIGITS] == '.' || name[DUMPLOG_BASE_DIGITS] == '-' ? base : 0;
 }
 
+/* Whether the file sits in a log directory whose name starts with prefix. */
+static bool in_dir_named(const char *path, const char *prefix)
+{
+    const char *name = base_name(path);
+    if (name == path)
+        return false;
+    const char *dir_end = name - 1;
+    const char *dir = dir_end;
+    while (dir > path && dir[-1] != '/')
+        dir--;
+    size_t k = strlen(prefix);
+    return (size_t)(dir_end - dir) > k && memcmp(dir, prefix, k) == 0;
+}
+
 /* Whether the file sits in a KRaft metadata log directory. */
 static bool in_metadata_dir(const char *path)
 {
@@ -426,6 +443,9 @@ static void record_describe(struct dumper *d, const struct rb_batch *batch,
     }
     if (d->metadata && r->value != NULL)
         (void)mrec_describe(r->value, r->value_size, text, text_bytes);
+    if (d->offsets && r->key != NULL) /* group metadata and offset commits, tombstones too */
+        (void)offrec_describe(r->key, r->key_size, r->value, r->value != NULL ? r->value_size : 0,
+                              text, (uint32_t)text_bytes);
 }
 
 static void print_record(struct dumper *d, const struct rb_batch *batch, const struct rb_record *r)
@@ -953,6 +973,7 @@ enum ks_err dumplog_file(const struct dumplog_options *o, const char *path, FILE
     }
     struct dumper d = {.o = o, .out = out, .err = err, .path = path};
     d.metadata = in_metadata_dir(path);
+    d.offsets = in_dir_named(path, DUMPLOG_OFFSETS_DIR);
     enum dumplog_kind kind = dumplog_kind_of(path);
     enum ks_err e;
     if (kind == DUMPLOG_KIND_UNKNOWN) {

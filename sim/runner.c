@@ -21,6 +21,7 @@
 #include "nodes_broker.h"
 #include "nodes_raft.h"
 #include "scn_client.h"
+#include "scn_group.h"
 #include "scn_log.h"
 #include "scn_world.h"
 
@@ -36,6 +37,7 @@ static const struct scn_module *const runner_modules[] = {
     &nodes_raft_scn_module,
     &nodes_broker_scn_module,
     &scn_client_module,
+    &scn_group_module,
 };
 
 static const struct scn_lang runner_language = {

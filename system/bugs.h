@@ -66,6 +66,15 @@ enum ks_bug {
     /* KAFKA-7128: the leader lets a follower back into the ISR below the high watermark
      * and recomputes the high watermark from it, moving it back (part.c). */
     KS_BUG_KAFKA7128_ISR_EXPAND_BELOW_HW,
+    /* The group leader hands its own first partition to a second member too
+     * (cgroup.c). */
+    KS_BUG_GROUP_LEADER_DOUBLE_ASSIGN,
+    /* A member starts a newly assigned partition by auto.offset.reset without fetching
+     * its committed offset (cgroup.c). */
+    KS_BUG_GROUP_SKIP_OFFSET_FETCH,
+    /* A member commits its position plus one (the last consumed offset + 1, added once
+     * too often): a record nobody consumed is marked consumed (cgroup.c). */
+    KS_BUG_GROUP_COMMIT_OFF_BY_ONE,
     /* A follower that installs the leader's snapshot (FetchSnapshot, KIP-630) moves its
      * log start and applied offset to the snapshot's end but does not load the image
      * into its state machine, which then misses every record the snapshot holds

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bmeta.h"
 #include "broker.h"
 #include "part.h"
 
@@ -428,16 +429,34 @@ struct bgroup *bgroup_attach(struct broker *b, const struct props *config)
     return g;
 }
 
+/* Whether the broker's image is the quorum's latest as last heard: a restarted broker
+ * replays old images (naming it leader of partitions it lost meanwhile) before it caught
+ * up, and must not serve groups from them (BrokerMetadataPublisher publishes only once
+ * the loader caught up). */
+static bool bgroup_metadata_current(const struct bgroup *g)
+{
+    const struct broker *b = g->broker;
+    if (!b->kraft || b->meta == NULL)
+        return true;
+    return b->meta->next_offset >= b->meta->high_watermark;
+}
+
 void bgroup_on_image(struct bgroup *g)
 {
     if (g == NULL || g->broker == NULL)
         return;
+    bool current = bgroup_metadata_current(g);
     for (int32_t p = 0; p < g->config.offsets_partition_count; p++) {
         struct part *part = rmgr_part(g->broker->rmgr, BGROUP_OFFSETS_TOPIC, p);
         bool leads = part != NULL && part->role == PART_LEADER;
+        if (leads && !current)
+            continue; /* keeps what it serves; loads nothing new from an old image */
         if (leads && g->loaded_epochs[p] != part->leader_epoch) {
             g->loaded_epochs[p] = part->leader_epoch;
-            bgroup_become_leader(g, p, part->leader_epoch, part->log, part_high_watermark(part));
+            /* to the log end, as GroupMetadataManager does: a new leader's high watermark
+             * lags the records it has, which are committed once followers fetch */
+            bgroup_become_leader(g, p, part->leader_epoch, part->log,
+                                 plog_log_end_offset(part->log));
         } else if (!leads && g->loaded_epochs[p] != BGROUP_NOT_LOADED) {
             g->loaded_epochs[p] = BGROUP_NOT_LOADED;
             bgroup_resign(g, p);

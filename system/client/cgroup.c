@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "system/bugs.h"
 #include "system/proto/api.h"
 #include "system/proto/api_find_coordinator.h"
 #include "system/proto/api_heartbeat.h"
@@ -232,6 +233,16 @@ bool cgroup_owns(const struct cgroup *g, const char *topic, int32_t partition)
     snprintf(tp.topic, sizeof(tp.topic), "%s", topic);
     tp.partition = partition;
     return !g->revoked_all && cgroup_tp_in(g->owned, g->owned_count, &tp);
+}
+
+bool cgroup_assigned(const struct cgroup *g, const char *topic, int32_t partition)
+{
+    struct cgroup_tp tp;
+    memset(&tp, 0, sizeof(tp));
+    snprintf(tp.topic, sizeof(tp.topic), "%s", topic);
+    tp.partition = partition;
+    return !g->revoked_all && g->generation != CGROUP_GENERATION_NONE &&
+           cgroup_tp_in(g->owned, g->owned_count, &tp);
 }
 
 /* The coordinator is gone (AbstractCoordinator.markCoordinatorUnknown). */
@@ -502,6 +513,8 @@ static bool cgroup_commit_positions(struct cgroup *g, cnet_response_fn fn)
     uint32_t count = 0, topic_count = 0;
     for (uint32_t i = 0; i < g->owned_count; i++) {
         int64_t pos = consumer_position(g->consumer, g->owned[i].topic, g->owned[i].partition);
+        if (pos != CONSUMER_NO_POSITION && env_bug(g->env, KS_BUG_GROUP_COMMIT_OFF_BY_ONE))
+            pos++; /* the last consumed offset + 1, from a position that already is */
         if (pos == CONSUMER_NO_POSITION || pos == g->owned_committed[i])
             continue;
         struct api_offset_commit_request_partition *p = &parts[count];
@@ -734,6 +747,22 @@ static uint32_t cgroup_leader_topics(struct cgroup *g, const struct cproto_subsc
     return count;
 }
 
+/* Bug switch group_leader_double_assign: the first member's first partition goes to
+ * the second member too (kept sorted). */
+static void cgroup_bug_double_assign(struct cgroup *g, struct assignor_result *result)
+{
+    if (!env_bug(g->env, KS_BUG_GROUP_LEADER_DOUBLE_ASSIGN) || result->member_count < 2 ||
+        result->members[0].partition_count == 0)
+        return;
+    struct assignor_member_assignment *second = &result->members[1];
+    struct assignor_tp *grown = ks_alloc((second->partition_count + 1) * sizeof(*grown));
+    grown[0] = result->members[0].partitions[0];
+    memcpy(&grown[1], second->partitions, second->partition_count * sizeof(*grown));
+    free(second->partitions);
+    second->partitions = grown;
+    second->partition_count++;
+}
+
 /* ConsumerCoordinator.onLeaderElected: decode the subscriptions, run the group's
  * assignor, encode one assignment per member. Returns the assignments (allocated,
  * their bytes in *buffers), or NULL with count 0 when the subscriptions are bad. */
@@ -769,6 +798,7 @@ cgroup_leader_assign(struct cgroup *g, const struct api_join_group_response *res
         goto done;
     out = ks_alloc((n + 1) * sizeof(*out));
     *buffers = ks_alloc((n + 1) * sizeof(**buffers));
+    cgroup_bug_double_assign(g, &result);
     for (uint32_t m = 0; m < n; m++) {
         struct cproto_assignment a;
         assignor_to_cproto_assignment(&result.members[m], CGROUP_ASSIGNMENT_VERSION, &a);
@@ -985,6 +1015,8 @@ static void cgroup_sync_done(void *ctx, enum ks_err err, const uint8_t *body, ui
 /* A new partition starts at its committed offset, or by auto.offset.reset (-1). */
 static void cgroup_resume(struct cgroup *g, const struct cgroup_tp *tp, int64_t committed)
 {
+    if (env_bug(g->env, KS_BUG_GROUP_SKIP_OFFSET_FETCH))
+        committed = -1; /* as if nothing were committed */
     if (consumer_assign(g->consumer, tp->topic, tp->partition) != KS_OK)
         return;
     if (committed >= 0 && consumer_seek(g->consumer, tp->topic, tp->partition, committed) != KS_OK)
@@ -1200,7 +1232,8 @@ static void cgroup_member_tick(struct cgroup *g, uint64_t now)
     }
     if (!g->heartbeat_in_flight && now >= g->next_heartbeat_ns)
         cgroup_heartbeat(g);
-    uint64_t next = g->next_heartbeat_ns;
+    /* an answer in flight runs us when it comes; the session bounds the wait */
+    uint64_t next = g->heartbeat_in_flight ? UINT64_MAX : g->next_heartbeat_ns;
     if (g->state == CGROUP_STABLE && g->config.enable_auto_commit) {
         if (now >= g->next_auto_commit_ns) {
             (void)cgroup_commit_positions(g, cgroup_commit_done);

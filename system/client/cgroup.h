@@ -173,5 +173,8 @@ void cgroup_poll(struct cgroup *g);
 void cgroup_commit(struct cgroup *g);
 /* Whether the member owns the partition now. */
 bool cgroup_owns(const struct cgroup *g, const char *topic, int32_t partition);
+/* Whether the partition is in the member's assignment of its current generation (owned,
+ * or waiting for its committed offset). */
+bool cgroup_assigned(const struct cgroup *g, const char *topic, int32_t partition);
 
 #endif
