@@ -159,7 +159,7 @@ struct ctrl_raft *ctrl_raft_create(struct env *env, const struct ctrl_config *co
     cr->log = (struct ctrl_log){cr, ctrl_raft_next_offset, ctrl_raft_append};
     cr->ctrl = ctrl_create(env, config, &cr->log);
     KS_ASSERT(cr->ctrl != NULL);
-    cr->srv = ctrl_srv_create(env, cr->ctrl);
+    cr->srv = ctrl_srv_create(env, cr->ctrl, config->node_id, config->cluster_id);
     return cr;
 }
 

@@ -8,6 +8,9 @@
  */
 #include "system/controller/ctrl_srv.h"
 
+#include "system/broker/bclient.h"
+#include "system/proto/api_metadata.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,17 +28,22 @@ struct call {
 struct ctrl_srv {
     struct env *env;
     struct ctrl *ctrl;
+    int32_t node_id;
+    char cluster_id[CTRL_CLUSTER_ID_BYTES_MAX];
     struct call *first;
     uint32_t call_count;
 };
 
-struct ctrl_srv *ctrl_srv_create(struct env *env, struct ctrl *ctrl)
+struct ctrl_srv *ctrl_srv_create(struct env *env, struct ctrl *ctrl, int32_t node_id,
+                                 const char *cluster_id)
 {
     KS_ASSERT(env != NULL);
     KS_ASSERT(ctrl != NULL);
     struct ctrl_srv *cs = ks_alloc(sizeof(*cs));
     cs->env = env;
     cs->ctrl = ctrl;
+    cs->node_id = node_id;
+    snprintf(cs->cluster_id, sizeof(cs->cluster_id), "%s", cluster_id != NULL ? cluster_id : "");
     return cs;
 }
 
@@ -395,6 +403,31 @@ static void on_alter_partition(void *ctx, struct srv_request *request)
         alter_call_finish(ac);
 }
 
+/* ---- Metadata ---- */
+
+/* Answered at once from the committed image: the unfenced brokers, the topics, and
+ * this node as the controller while it is the active one. */
+static void on_metadata(void *ctx, struct srv_request *request)
+{
+    struct ctrl_srv *cs = ctx;
+    struct bclient_cluster cluster = {
+        .cluster_id = cs->cluster_id,
+        .controller_id = ctrl_is_active(cs->ctrl) ? cs->node_id : -1,
+        .self_id = -1,
+        .self_host = NULL,
+    };
+    struct wire_writer w;
+    wire_writer_init(&w);
+    enum ks_err err =
+        bclient_metadata(ctrl_committed_image(cs->ctrl), &cluster, request->header.api_version,
+                         request->body, request->body_size_bytes, &w, NULL);
+    if (err == KS_OK)
+        srv_respond(request, &w);
+    else
+        srv_respond_close(request);
+    wire_writer_free(&w);
+}
+
 /* ---- the table ---- */
 
 uint32_t ctrl_srv_handlers_build(struct ctrl_srv *cs, struct srv_handler *rows, uint32_t rows_max)
@@ -410,6 +443,8 @@ uint32_t ctrl_srv_handlers_build(struct ctrl_srv *cs, struct srv_handler *rows, 
                                    API_DELETE_TOPICS_VERSION_MAX, on_delete_topics, cs};
     rows[4] = (struct srv_handler){API_ALTER_PARTITION, API_ALTER_PARTITION_VERSION_MIN,
                                    API_ALTER_PARTITION_VERSION_MAX, on_alter_partition, cs};
+    rows[5] = (struct srv_handler){API_METADATA, API_METADATA_VERSION_MIN, API_METADATA_VERSION_MAX,
+                                   on_metadata, cs};
     return CTRL_SRV_ROWS;
 }
 

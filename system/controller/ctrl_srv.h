@@ -9,6 +9,10 @@
  * handleDeleteTopics, handleAlterPartitionRequest), the controller's RequestChannel answering when
  * the QuorumController's future completes.
  *
+ * Metadata is answered at once from the committed image (bclient_metadata, the same
+ * answer a broker writes from its image), naming this node as the controller while it
+ * is the active one.
+ *
  * srv handles one request at a time per connection, so a broker's heartbeats and an
  * admin's requests are answered in order. A body that does not decode closes the
  * connection, as Kafka does. Requests waiting for the controller are tracked here:
@@ -25,7 +29,7 @@
 #include "system/server/srv.h"
 
 /* Rows ctrl_srv_handlers_build writes. */
-#define CTRL_SRV_ROWS 5u
+#define CTRL_SRV_ROWS 6u
 /* Partitions one AlterPartition request may change (the controller parks at most
  * CTRL_PENDING_MAX answers); more get INVALID_REQUEST. */
 #define CTRL_SRV_ALTER_PARTITIONS_MAX 1024u
@@ -34,7 +38,9 @@
 
 struct ctrl_srv;
 
-struct ctrl_srv *ctrl_srv_create(struct env *env, struct ctrl *ctrl);
+/* node_id and cluster_id (may be NULL) are what Metadata names. */
+struct ctrl_srv *ctrl_srv_create(struct env *env, struct ctrl *ctrl, int32_t node_id,
+                                 const char *cluster_id);
 /* Writes the controller's rows (CTRL_SRV_ROWS) for a server's table. */
 uint32_t ctrl_srv_handlers_build(struct ctrl_srv *cs, struct srv_handler *rows, uint32_t rows_max);
 /* Requests still waiting for the controller. */

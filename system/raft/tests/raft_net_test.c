@@ -5,7 +5,8 @@
  * Garbage, a truncated Vote, an API the controller does not serve and a negative size
  * prefix close the connection; ApiVersions lists the Raft APIs (the listener is srv.h);
  * with the controller on, a broken BrokerRegistration closes and an unknown broker's
- * heartbeat is answered BROKER_ID_NOT_REGISTERED, its AlterPartition STALE_BROKER_EPOCH; an
+ * heartbeat is answered BROKER_ID_NOT_REGISTERED, its AlterPartition STALE_BROKER_EPOCH,
+ * and Metadata names the active controller; an
  * observer's Fetch v13 (replica id -1) gets records and the high watermark. The leader keeps
  * leading through all of it.
  */
@@ -24,6 +25,7 @@
 #include "system/proto/api_alter_partition.h"
 #include "system/proto/api_broker_heartbeat.h"
 #include "system/proto/api_fetch.h"
+#include "system/proto/api_metadata.h"
 #include "system/proto/frame.h"
 
 #define PROBE_RX_BYTES_MAX (256u * 1024u)
@@ -285,6 +287,30 @@ static void test_controller_answers_alter_partition(void **state)
     cluster_free(c);
 }
 
+/* Metadata on the controller listener: the active controller names itself. */
+static void test_controller_answers_metadata(void **state)
+{
+    struct api_metadata_request req = {.topic_count = -1, .allow_auto_topic_creation = false};
+    struct wire_writer body;
+    wire_writer_init(&body);
+    api_metadata_request_encode(&body, 12, &req);
+    uint32_t size = 0;
+    uint8_t *frame = request_frame(API_METADATA, 12, body.bytes, body.size_bytes, &size);
+    wire_writer_free(&body);
+    struct cluster *c = NULL;
+    struct probe *p = probe_run_mode(frame, size, 0, &c);
+    free(frame);
+    assert_false(p->closed);
+    assert_true(p->rx_size > 9);
+    struct api_metadata_response r;
+    assert_int_equal(api_metadata_response_decode(12, p->rx + 9, p->rx_size - 9, &r), KS_OK);
+    assert_int_equal(r.controller_id, 1);
+    assert_int_equal(r.broker_count, 0); /* no broker registered */
+    assert_int_equal(r.topic_count, 0);
+    api_metadata_response_free(&r);
+    cluster_free(c);
+}
+
 static void test_observer_fetch_gets_records(void **state)
 {
     struct api_fetch_request req;
@@ -338,6 +364,7 @@ int main(void)
         cmocka_unit_test(test_controller_truncated_registration_closes),
         cmocka_unit_test(test_controller_answers_unknown_broker_heartbeat),
         cmocka_unit_test(test_controller_answers_alter_partition),
+        cmocka_unit_test(test_controller_answers_metadata),
         cmocka_unit_test(test_observer_fetch_gets_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
