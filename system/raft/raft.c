@@ -1506,8 +1506,13 @@ static void raft_poll_follower(struct raft *raft, uint64_t now)
 static void raft_poll_leader(struct raft *raft, uint64_t now)
 {
     if (!env_bug(raft->env, KS_BUG_RAFT_NO_CHECK_QUORUM) && now >= raft->check_quorum_deadline_ns) {
-        raft_become_resigned(raft, "no fetch from a majority (check quorum)");
-        return;
+        /* A voter that is a majority by itself (a quorum of one) hears from a majority
+         * always: no fetch ever comes, and it must not resign for that. */
+        if (raft_popcount(1u << raft->self_index) < raft_config_majority(&raft->config)) {
+            raft_become_resigned(raft, "no fetch from a majority (check quorum)");
+            return;
+        }
+        raft->check_quorum_deadline_ns = now + raft->config.fetch_timeout_ms * RAFT_NS_PER_MS * 3 / 2;
     }
     if (now >= raft->begin_quorum_next_ns) {
         raft_send_begin_quorum(raft);

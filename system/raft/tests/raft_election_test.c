@@ -164,6 +164,25 @@ static void test_bug_no_check_quorum_keeps_two_leaders(void **state)
     }
 }
 
+/* A quorum of one: its leader never hears a fetch from another voter and must not
+ * resign by check-quorum for that (kbroker's single combined node runs this way). */
+static void test_single_voter_keeps_leading(void **state)
+{
+    (void)state;
+    struct cluster *c = cluster_new(7, 1, 0, 50);
+    cluster_run_to(c, 3000);
+    struct raft_status first;
+    assert_true(cluster_status(c, 0, &first));
+    assert_int_equal(first.state, RAFT_LEADER);
+    cluster_run_to(c, 60000); /* twenty check-quorum windows */
+    struct raft_status s;
+    assert_true(cluster_status(c, 0, &s));
+    assert_int_equal(s.state, RAFT_LEADER);
+    assert_true(s.epoch == first.epoch);
+    assert_true(s.high_watermark > first.high_watermark);
+    cluster_free(c);
+}
+
 static uint64_t run_hash(uint64_t seed)
 {
     struct cluster *c = cluster_new(seed, 3, 0, 50);
@@ -194,6 +213,7 @@ int main(void)
         cmocka_unit_test(test_stopped_leader_hands_over_with_end_quorum_epoch),
         cmocka_unit_test(test_partitioned_leader_resigns_by_check_quorum),
         cmocka_unit_test(test_bug_no_check_quorum_keeps_two_leaders),
+        cmocka_unit_test(test_single_voter_keeps_leading),
         cmocka_unit_test(test_same_seed_same_trace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
