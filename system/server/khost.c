@@ -621,15 +621,6 @@ static enum ks_err khost_props(const struct khost_config *config, bool for_broke
         err = props_set(out, "cluster.id", config->cluster_id);
     if (err == KS_OK && !for_broker)
         err = props_set(out, "controller.quorum.voters", config->voters);
-    /* A quorum of one hears no fetches, and raft's check-quorum would make its leader
-     * resign every 1.5 fetch timeouts (a second of unavailability each time): stretch
-     * the timeout, which a lone voter needs for nothing else, unless it is set. */
-    if (err == KS_OK && !for_broker && strchr(config->voters, ',') == NULL &&
-        props_get(out, "controller.quorum.fetch.timeout.ms") == NULL) {
-        char timeout[16];
-        snprintf(timeout, sizeof(timeout), "%u", RAFT_TIMEOUT_MS_MAX);
-        err = props_set(out, "controller.quorum.fetch.timeout.ms", timeout);
-    }
     if (err == KS_OK && for_broker)
         err = props_set(out, "log.dir", config->log_dir);
     return err;
