@@ -63,6 +63,9 @@ struct lognode_audit {
     uint32_t batch_count;
     uint32_t invalid_batch_count;
     uint32_t index_mismatch_count;
+    /* A read failed (an injected EIO): what was read is partial, so nothing is judged
+     * by it. The log itself goes on (Kafka would take the log dir offline). */
+    bool read_failed;
     char problem[LOGNODE_PROBLEM_BYTES_MAX]; /* the first problem found, or "" */
     struct lognode_record *records;
     uint32_t record_count;
@@ -267,6 +270,7 @@ static void lognode_audit_run(struct lognode *n, bool after_start, int64_t now_m
     a->batch_count = 0;
     a->invalid_batch_count = 0;
     a->index_mismatch_count = 0;
+    a->read_failed = false;
     a->problem[0] = '\0';
     a->record_count = 0;
     uint8_t *buf = NULL;
@@ -274,6 +278,7 @@ static void lognode_audit_run(struct lognode *n, bool after_start, int64_t now_m
     for (uint32_t i = 0; i < n->log->segment_count; i++) {
         if (lognode_audit_segment(n, n->log->segments[i], &buf, &capacity) != KS_OK) {
             lognode_problem(a, "the audit could not read segment %" PRIu32, i);
+            a->read_failed = true;
             break;
         }
     }
@@ -874,6 +879,9 @@ struct model_node {
     uint64_t journal_seen;
     uint64_t audit_seen;
     int64_t durable_end; /* the highest recovery point seen: below it, everything is fsynced */
+    /* The latest time the node's clock has shown an audit: a pass may have deleted by
+     * a clock that has since jumped back, as Kafka's wall clock would let it. */
+    int64_t clock_high_ms;
     struct lognode_record *records; /* every appended record still possibly in the log */
     uint32_t record_count;
     uint32_t record_capacity;
@@ -1006,7 +1014,9 @@ static void check_latest(struct inv_check *c, int node, const struct model_node 
         int64_t j = model_find(a->records, a->record_count, r->offset);
         if (j >= 0 && same_record(r, &a->records[j]))
             continue;
-        bool expired = r->tombstone && a->now_ms - r->timestamp > n->config.delete_retention_ms;
+        /* The cleaner drops a tombstone once now reaches its horizon (KIP-534: now >=
+         * horizon), so one exactly delete.retention.ms old may be gone. */
+        bool expired = r->tombstone && mn->clock_high_ms - r->timestamp >= n->config.delete_retention_ms;
         if (expired && last_seen[k] < 0)
             continue; /* a tombstone dropped after delete.retention.ms, with its key */
         inv_check_report(c, node,
@@ -1028,13 +1038,13 @@ static void check_retention(struct inv_check *c, int node, const struct model_no
         return;
     for (uint32_t i = 0; i < mn->record_count; i++) {
         const struct lognode_record *r = &mn->records[i];
-        if (r->offset >= a->log_end_offset || a->now_ms - r->timestamp > n->config.retention_ms)
+        if (r->offset >= a->log_end_offset || mn->clock_high_ms - r->timestamp > n->config.retention_ms)
             continue;
         if (model_find(a->records, a->record_count, r->offset) < 0) {
             inv_check_report(c, node,
                              "offset %" PRId64 " (timestamp %" PRId64 ", %" PRId64
                              " ms old, retention.ms %" PRId64 ") was deleted",
-                             r->offset, r->timestamp, a->now_ms - r->timestamp,
+                             r->offset, r->timestamp, mn->clock_high_ms - r->timestamp,
                              n->config.retention_ms);
             return;
         }
@@ -1046,6 +1056,10 @@ static void model_check_audit(struct model *m, struct inv_check *c, int node, st
                               const struct lognode *n)
 {
     const struct lognode_audit *a = &n->audit;
+    if (a->now_ms > mn->clock_high_ms)
+        mn->clock_high_ms = a->now_ms;
+    if (a->read_failed)
+        return; /* a partial read proves nothing either way */
     switch (m->kind) {
     case LOG_INV_NO_FSYNCED_LOSS:
         if (a->after_start)
