@@ -45,13 +45,33 @@ static enum ks_err ctrl_raft_append(void *ctx, const struct ctrl_value *values, 
     raft_status_get(cr->raft, &s);
     if (s.state != RAFT_LEADER || s.epoch != cr->active_epoch)
         return KS_ERR_NOT_CONTROLLER;
-    for (uint32_t i = 0; i < count; i++) {
-        enum ks_err err = raft_append(cr->raft, values[i].bytes, values[i].size_bytes);
-        if (err == KS_ERR_NOT_LEADER_OR_FOLLOWER)
-            return KS_ERR_NOT_CONTROLLER;
-        if (err != KS_OK)
-            return err;
+    /* One operation's records go in one atomic batch; an operation too large for one
+     * batch goes in as few batches as fit, in order (Kafka's QuorumController falls
+     * back to a non-atomic append the same way). ctrl_value and raft_record_value
+     * have the same fields. */
+    struct raft_record_value *rv = ks_alloc(count * sizeof(*rv));
+    for (uint32_t i = 0; i < count; i++)
+        rv[i] = (struct raft_record_value){values[i].bytes, values[i].size_bytes};
+    enum ks_err err = KS_OK;
+    uint32_t done = 0;
+    uint32_t chunk = count < RAFT_APPEND_RECORDS_MAX ? count : RAFT_APPEND_RECORDS_MAX;
+    while (err == KS_OK && done < count) { /* bounded: each pass appends or halves chunk */
+        uint32_t n = count - done < chunk ? count - done : chunk;
+        int64_t last = -1;
+        err = raft_append_records(cr->raft, rv + done, n, &last);
+        if (err == KS_ERR_RECORD_LIST_TOO_LARGE && n > 1) {
+            chunk = n / 2;
+            err = KS_OK;
+            continue;
+        }
+        if (err == KS_OK)
+            done += n;
     }
+    free(rv);
+    if (err == KS_ERR_NOT_LEADER_OR_FOLLOWER)
+        return KS_ERR_NOT_CONTROLLER;
+    if (err != KS_OK)
+        return err;
     raft_status_get(cr->raft, &s);
     *last_offset_out = s.log_end_offset - 1;
     KS_ASSERT(*last_offset_out >= 0);

@@ -10,8 +10,9 @@
  * (its LeaderChange record is committed), as Kafka's handleLeaderChange waits for;
  * losing Raft leadership (or a newer epoch) renounces. Leadership is watched by a
  * timer every CTRL_RAFT_POLL_INTERVAL_MS and after each applied record. The ctrl_log
- * seam appends through raft_append (one record per Raft batch: raft.h offers no
- * multi-record append yet, so an operation's records are not one atomic batch).
+ * seam appends an operation's records as one atomic batch (raft_append_records), so
+ * every node applies all of them or none; one too large for a batch goes in as few
+ * batches as fit.
  * Snapshots: image writes "KSMI", version, the image offset, then each record (u32
  * size + mrec value) that rebuilds the image; load replays them into a fresh image.
  *
