@@ -15,12 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "system/broker/balter.h"
 #include "system/broker/broker.h"
 #include "system/controller/ctrl_raft.h"
 #include "system/group/gcoord.h"
 #include "system/raft/raft.h"
 #include "system/raft/raft_config.h"
-#include "system/proto/api_alter_partition.h"
 #include "system/raft/raft_net.h"
 #include "system/server/subenv.h"
 
@@ -33,9 +33,6 @@
 #define KHOST_REGISTRATION_VERSION 3
 #define KHOST_HEARTBEAT_VERSION 1
 #define KHOST_CREATE_TOPICS_VERSION 5
-#define KHOST_ALTER_PARTITION_VERSION 3
-/* AlterPartition requests in flight at once (one per led partition at most). */
-#define KHOST_ALTERS_MAX 2048u
 
 struct khost_call {
     struct khost *host;
@@ -43,19 +40,6 @@ struct khost_call {
     int16_t version;
     struct khost_call *prev;
     struct khost_call *next;
-};
-
-/* An AlterPartition on its way to the controller (a slot; cookie = index + 1). */
-struct khost;
-struct khost_alter {
-    bool used;
-    struct khost *host;
-    struct wire_uuid topic_id;
-    int32_t partition;
-    bool answered; /* waiting for the delivery timer */
-    enum ks_err err;
-    bool has_state;
-    struct mimage_partition state;
 };
 
 struct khost {
@@ -83,8 +67,7 @@ struct khost {
     bool fenced;
     uint64_t heartbeat_next_ns;
     int64_t image_offset; /* of the last image pushed to the broker */
-    struct khost_alter alters[KHOST_ALTERS_MAX];
-    env_timer_id alter_timer; /* delivers answered alters, never inside rmgr's call */
+    struct balter *alter; /* AlterPartitionManager (balter.h) */
     /* client requests waiting for the controller */
     struct khost_call *calls;
     uint32_t call_count;
@@ -107,8 +90,6 @@ static int32_t khost_leader(const struct khost *h)
 
 static void khost_registered(void *ctx, const struct api_broker_registration_response *r);
 static void khost_heartbeat_done(void *ctx, const struct api_broker_heartbeat_response *r);
-static void khost_alter_response(struct khost *h, uint64_t cookie, const uint8_t *body,
-                                 uint32_t size_bytes);
 
 /* Sends a request to the leading voter's controller listener; a failure to send ends
  * the call at once (the next tick tries again). */
@@ -139,7 +120,7 @@ static void khost_net_response(void *ctx, int32_t peer_id, int16_t api_key, uint
     if (h->stopped)
         return;
     if (api_key == API_ALTER_PARTITION) {
-        khost_alter_response(h, cookie, body, size_bytes);
+        balter_on_response(h->alter, peer_id, cookie, body, size_bytes);
     } else if (api_key == API_BROKER_REGISTRATION && h->registering) {
         struct api_broker_registration_response r;
         if (api_broker_registration_response_decode(KHOST_REGISTRATION_VERSION, body, size_bytes,
@@ -161,7 +142,7 @@ static void khost_net_failure(void *ctx, int32_t peer_id, int16_t api_key, uint6
     h->registering = api_key == API_BROKER_REGISTRATION ? false : h->registering;
     h->heartbeating = api_key == API_BROKER_HEARTBEAT ? false : h->heartbeating;
     if (api_key == API_ALTER_PARTITION && !h->stopped)
-        khost_alter_response(h, cookie, NULL, 0);
+        balter_on_failure(h->alter, peer_id, cookie);
 }
 
 static const struct raft_net_handler khost_net_handler = {khost_net_request, khost_net_response,
@@ -169,51 +150,15 @@ static const struct raft_net_handler khost_net_handler = {khost_net_request, kho
 
 /* ---- AlterPartition (AlterPartitionManager): the leader's ISR changes ---- */
 
-static uint32_t khost_alter_slot(struct khost *h, const struct pchange_alter *alter)
+static int32_t khost_alter_controller(void *ctx)
 {
-    for (uint32_t i = 0; i < KHOST_ALTERS_MAX; i++) {
-        if (!h->alters[i].used) {
-            memset(&h->alters[i], 0, sizeof(h->alters[i]));
-            h->alters[i].used = true;
-            h->alters[i].host = h;
-            h->alters[i].topic_id = alter->topic_id;
-            h->alters[i].partition = alter->partition_id;
-            return i;
-        }
-    }
-    return KHOST_ALTERS_MAX;
+    return khost_leader(ctx);
 }
 
-/* Hands the answered alters to the replica manager and frees their slots. */
-static void khost_alter_deliver(void *ctx)
+static int64_t khost_alter_epoch(void *ctx)
 {
-    struct khost *h = ctx;
-    h->alter_timer = 0;
-    for (uint32_t i = 0; i < KHOST_ALTERS_MAX; i++) {
-        struct khost_alter *a = &h->alters[i];
-        if (!a->used || !a->answered)
-            continue;
-        a->used = false;
-        if (!h->stopped)
-            rmgr_alter_partition_response(h->broker->rmgr, &a->topic_id, a->partition, a->err,
-                                          a->has_state ? &a->state : NULL);
-    }
-}
-
-/* The controller's answer, delivered from a timer: rmgr wants it after its call. */
-static void khost_alter_answer(struct khost_alter *a, enum ks_err err,
-                               const struct mimage_partition *state)
-{
-    struct khost *h = a->host;
-    KS_ASSERT(a->used);
-    KS_ASSERT(!a->answered);
-    a->answered = true;
-    a->err = err;
-    a->has_state = state != NULL;
-    if (state != NULL)
-        a->state = *state;
-    if (h->alter_timer == 0 && !h->stopped)
-        h->alter_timer = env_timer_start(h->env, 0, khost_alter_deliver, h);
+    const struct khost *h = ctx;
+    return h->broker_epoch;
 }
 
 static void khost_alter_done(void *ctx, const struct ctrl_alter_partition_result *r)
@@ -226,88 +171,18 @@ static void khost_alter_done(void *ctx, const struct ctrl_alter_partition_result
     state.leader = r->leader_id;
     state.leader_epoch = r->leader_epoch;
     state.partition_epoch = r->partition_epoch;
-    khost_alter_answer(ctx, (enum ks_err)r->error_code, &state);
+    balter_call_answer(ctx, (enum ks_err)r->error_code, &state);
 }
 
-/* Sends the AlterPartition to a remote controller; KS_OK when it went out. */
-static enum ks_err khost_alter_send(struct khost *h, const struct pchange_alter *alter,
-                                    uint32_t slot)
-{
-    struct api_alter_partition_broker_state isr[MREC_REPLICAS_MAX];
-    KS_ASSERT(alter->isr_count <= MREC_REPLICAS_MAX);
-    for (uint32_t i = 0; i < alter->isr_count; i++)
-        isr[i] = (struct api_alter_partition_broker_state){alter->isr[i],
-                                                           alter->isr_broker_epochs[i]};
-    struct api_alter_partition_partition part = {alter->partition_id, alter->leader_epoch,
-                                                 alter->isr_count, isr, 0, alter->partition_epoch};
-    struct api_alter_partition_topic topic = {wire_string_null(), alter->topic_id, 1, &part};
-    struct api_alter_partition_request req = {h->node_id, h->broker_epoch, 1, &topic};
-    struct wire_writer w;
-    wire_writer_init(&w);
-    api_alter_partition_request_encode(&w, KHOST_ALTER_PARTITION_VERSION, &req);
-    enum ks_err err = raft_net_send(h->net, khost_leader(h), API_ALTER_PARTITION,
-                                    KHOST_ALTER_PARTITION_VERSION, &w, slot + 1u);
-    wire_writer_free(&w);
-    return err;
-}
-
-/* rmgr's alter_partition seam: to the local controller when active, else the leader. */
-static void khost_alter(void *ctx, const struct pchange_alter *alter)
+/* The local controller takes the change when it is the active one. */
+static bool khost_alter_local(void *ctx, const struct pchange_alter *alter, int64_t broker_epoch,
+                              struct balter_call *call)
 {
     struct khost *h = ctx;
-    uint32_t slot = khost_alter_slot(h, alter);
-    int32_t leader = khost_leader(h);
-    if (slot == KHOST_ALTERS_MAX) { /* more than the partitions led here: never */
-        env_logf(h->env, ENV_LOG_WARN, "[AlterPartitionManager id=%d] too many in flight",
-                 h->node_id);
-        return;
-    }
-    if (ctrl_is_active(khost_ctrl(h))) {
-        ctrl_alter_partition(khost_ctrl(h), alter, h->broker_epoch, khost_alter_done,
-                             &h->alters[slot]);
-        return;
-    }
-    enum ks_err err = KS_ERR_NOT_CONTROLLER;
-    if (h->net != NULL && leader >= 0 && leader != h->node_id)
-        err = khost_alter_send(h, alter, slot);
-    if (err != KS_OK)
-        khost_alter_answer(&h->alters[slot], err, NULL);
-}
-
-/* A remote controller's AlterPartition answer (cookie: slot + 1). */
-static void khost_alter_response(struct khost *h, uint64_t cookie, const uint8_t *body,
-                                 uint32_t size_bytes)
-{
-    if (cookie == 0 || cookie > KHOST_ALTERS_MAX || !h->alters[cookie - 1].used ||
-        h->alters[cookie - 1].answered)
-        return;
-    struct khost_alter *a = &h->alters[cookie - 1];
-    struct api_alter_partition_response r;
-    if (body == NULL || api_alter_partition_response_decode(KHOST_ALTER_PARTITION_VERSION, body,
-                                                            size_bytes, &r) != KS_OK) {
-        khost_alter_answer(a, KS_ERR_REQUEST_TIMED_OUT, NULL);
-        return;
-    }
-    enum ks_err err = (enum ks_err)r.error_code;
-    struct mimage_partition state;
-    memset(&state, 0, sizeof(state));
-    bool found = false;
-    for (uint32_t t = 0; t < r.topic_count && !found; t++) {
-        for (uint32_t i = 0; i < r.topics[t].partition_count && !found; i++) {
-            const struct api_alter_partition_partition_response *p = &r.topics[t].partitions[i];
-            if (p->partition_index != a->partition || p->isr_count > MREC_REPLICAS_MAX)
-                continue;
-            found = true;
-            err = err != KS_OK ? err : (enum ks_err)p->error_code;
-            state.isr_count = p->isr_count;
-            memcpy(state.isr, p->isr, p->isr_count * sizeof(state.isr[0]));
-            state.leader = p->leader_id;
-            state.leader_epoch = p->leader_epoch;
-            state.partition_epoch = p->partition_epoch;
-        }
-    }
-    khost_alter_answer(a, found ? err : KS_ERR_UNKNOWN_TOPIC_OR_PARTITION, found ? &state : NULL);
-    api_alter_partition_response_free(&r);
+    if (!ctrl_is_active(khost_ctrl(h)))
+        return false;
+    ctrl_alter_partition(khost_ctrl(h), alter, broker_epoch, khost_alter_done, call);
+    return true;
 }
 
 /* ---- The broker's session (BrokerLifecycleManager, straight to the controller) ---- */
@@ -682,7 +557,9 @@ static enum ks_err khost_start_broker(struct khost *h, const struct khost_config
     broker_set_cluster(h->broker, h->cluster_id, h->node_id);
     broker_set_self_endpoint(h->broker, h->endpoint_host, h->endpoint_port);
     broker_set_auto_create(h->broker, khost_auto_create, h);
-    broker_set_alter_partition(h->broker, khost_alter, h);
+    struct balter_hooks hooks = {khost_alter_controller, khost_alter_epoch, khost_alter_local, h};
+    h->alter = balter_create(h->env, h->node_id, h->net, &h->quorum, h->broker->rmgr, &hooks);
+    broker_set_alter_partition(h->broker, balter_alter, h->alter);
     khost_rows_add(h, srv);
     return KS_OK;
 }
@@ -747,9 +624,7 @@ void khost_stop(struct khost *h)
     if (h->timer != 0)
         env_timer_cancel(h->env, h->timer);
     h->timer = 0;
-    if (h->alter_timer != 0)
-        env_timer_cancel(h->env, h->alter_timer);
-    h->alter_timer = 0;
+    balter_stop(h->alter);
     ctrl_raft_stop(h->cr); /* pending calls answered NOT_CONTROLLER */
     raft_stop(h->raft);
     if (h->net != NULL)
@@ -762,6 +637,7 @@ void khost_free(struct khost *h)
 {
     if (h == NULL)
         return;
+    balter_free(h->alter);
     if (h->broker != NULL)
         broker_destroy(h->broker);
     raft_free(h->raft);
