@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "balter.h"
 #include "bclient.h"
 #include "bgroup.h"
 #include "system/proto/api.h"
@@ -354,6 +355,8 @@ static void broker_net_response(void *ctx, int32_t peer_id, int16_t api_key, uin
     struct broker *b = ctx;
     if (api_key == API_FETCH)
         bmeta_on_response(b->meta, peer_id, cookie, body, size_bytes);
+    else if (api_key == API_ALTER_PARTITION)
+        balter_on_response(b->alter, peer_id, cookie, body, size_bytes);
     else
         blife_on_response(b->life, peer_id, api_key, cookie, body, size_bytes);
 }
@@ -363,8 +366,23 @@ static void broker_net_failure(void *ctx, int32_t peer_id, int16_t api_key, uint
     struct broker *b = ctx;
     if (api_key == API_FETCH)
         bmeta_on_failure(b->meta, peer_id, cookie);
+    else if (api_key == API_ALTER_PARTITION)
+        balter_on_failure(b->alter, peer_id, cookie);
     else
         blife_on_failure(b->life, peer_id, cookie);
+}
+
+/* AlterPartitionManager's view: the controller bmeta heard of, blife's broker epoch. */
+static int32_t broker_alter_controller(void *ctx)
+{
+    struct broker *b = ctx;
+    return bmeta_leader_id(b->meta);
+}
+
+static int64_t broker_alter_epoch(void *ctx)
+{
+    struct broker *b = ctx;
+    return b->life->broker_epoch;
 }
 
 static const struct raft_net_handler broker_net_handler = {broker_net_request, broker_net_response,
@@ -451,6 +469,10 @@ static void broker_start_kraft(struct broker *b)
     b->net = raft_net_create(b->env, &b->quorum, &broker_net_handler, b);
     b->meta = bmeta_create(b->env, b->net, &b->quorum, broker_publish, b);
     b->life = blife_create(b->env, b->net, &b->quorum, b->meta, &b->life_config);
+    struct balter_hooks hooks = {broker_alter_controller, broker_alter_epoch, NULL, b};
+    b->alter = balter_create(b->env, b->broker_id, b->net, &b->quorum, b->rmgr, &hooks);
+    if (b->alter_fn == NULL)
+        broker_set_alter_partition(b, balter_alter, b->alter);
 }
 
 static enum ks_err broker_config(struct broker *b, const struct props *config,
@@ -538,6 +560,7 @@ void broker_stop(void *node)
 {
     struct broker *b = node;
     if (b->kraft) {
+        balter_stop(b->alter);
         blife_stop(b->life);
         bmeta_stop(b->meta);
         raft_net_close_all(b->net);
@@ -570,6 +593,7 @@ void broker_destroy(void *node)
     if (b->net != NULL)
         raft_net_free(b->net);
     bmeta_free(b->meta);
+    balter_free(b->alter);
     if (b->life != NULL)
         blife_free(b->life);
     free(b);

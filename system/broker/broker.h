@@ -11,7 +11,8 @@
  * `__cluster_metadata` as a Raft observer (bmeta.h, Kafka's MetadataLoader and
  * BrokerMetadataPublisher) and keeps its session with the controllers (blife.h,
  * BrokerLifecycleManager). AlterPartition goes out through the function set with
- * broker_set_alter_partition.
+ * broker_set_alter_partition; in KRaft mode that is, unless set otherwise, the broker's
+ * AlterPartitionManager (balter.h) over the same net.
  *
  * Requests: each API is a row of the server's handler table; a row's handler decodes
  * the body and hands it to the replica manager, whose answer (at once, or later for a
@@ -54,6 +55,7 @@
 
 struct broker_call;
 struct bgroup;
+struct balter;
 
 /* What a hosting node lends the broker (both borrowed for the broker's life). */
 struct broker_host {
@@ -94,6 +96,7 @@ struct broker {
     struct raft_net *net; /* to the controllers, shared by meta and life */
     struct bmeta *meta;
     struct blife *life;
+    struct balter *alter; /* AlterPartitionManager (balter.h), the default alter fn */
     struct bgroup *group; /* the group coordinator (bgroup.h) */
 };
 
