@@ -1173,8 +1173,11 @@ bool ctrl_check_fencing(const struct ctrl *ctrl, uint64_t slack_ms, char *why, s
     uint64_t now_ns = env_mono_ns(ctrl->env);
     if (!ctrl->active)
         return true;
-    for (uint32_t i = 0; i < ctrl->committed.broker_count; i++) {
-        const struct mimage_broker *b = &ctrl->committed.brokers[i];
+    /* The working image: a FenceBroker the controller has written but that cannot
+     * commit yet (no majority reachable, until check-quorum makes it resign) counts:
+     * committing is Raft's liveness, deciding to fence is the controller's. */
+    for (uint32_t i = 0; i < ctrl->working.broker_count; i++) {
+        const struct mimage_broker *b = &ctrl->working.brokers[i];
         const struct session *s = NULL;
         for (uint32_t k = 0; k < ctrl->session_count; k++) {
             if (ctrl->sessions[k].broker_id == b->id)

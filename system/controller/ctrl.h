@@ -147,8 +147,9 @@ void ctrl_check_sessions_now(struct ctrl *ctrl);
  */
 bool ctrl_check_leader_in_isr(const struct mimage *img, char *why, size_t why_size);
 /*
- * No broker stays unfenced in the committed image more than session timeout +
- * slack_ms after its last heartbeat to this (active) controller. True when inactive.
+ * No broker stays unfenced more than session timeout + slack_ms after its last
+ * heartbeat to this (active) controller: fenced in its working image, the FenceBroker
+ * record written (committed or still waiting for a majority). True when inactive.
  */
 bool ctrl_check_fencing(const struct ctrl *ctrl, uint64_t slack_ms, char *why, size_t why_size);
 
