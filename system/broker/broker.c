@@ -23,48 +23,27 @@
 #include "system/proto/api_metadata.h"
 
 struct broker_call {
+    struct srv_call link; /* first: the broker's list of held requests */
     struct broker *broker;
-    struct srv_request *request;
     int16_t version;
-    struct broker_call *prev;
-    struct broker_call *next;
 };
 
 /* ---- Calls: requests with the replica manager -------------------------------------- */
 
 static struct broker_call *broker_call_begin(struct broker *b, struct srv_request *request)
 {
-    KS_ASSERT(b->call_count < BROKER_CALLS_MAX);
+    KS_ASSERT(b->calls.count < BROKER_CALLS_MAX);
     struct broker_call *c = ks_alloc(sizeof(*c));
     c->broker = b;
-    c->request = request;
     c->version = request->header.api_version;
-    c->next = b->calls;
-    if (b->calls != NULL)
-        b->calls->prev = c;
-    b->calls = c;
-    b->call_count++;
+    srv_call_link(&b->calls, &c->link, request);
     return c;
-}
-
-static void broker_call_unlink(struct broker_call *c)
-{
-    struct broker *b = c->broker;
-    KS_ASSERT(b->call_count > 0);
-    if (c->prev != NULL)
-        c->prev->next = c->next;
-    else
-        b->calls = c->next;
-    if (c->next != NULL)
-        c->next->prev = c->prev;
-    b->call_count--;
 }
 
 /* Ends the call: the answer (NULL: none, acks=0) goes out and the call is freed. */
 static void broker_call_end(struct broker_call *c, const struct wire_writer *body)
 {
-    struct srv_request *request = c->request;
-    broker_call_unlink(c);
+    struct srv_request *request = srv_call_unlink(&c->link);
     free(c);
     if (body != NULL)
         srv_respond(request, body);
@@ -76,13 +55,13 @@ static void broker_call_end(struct broker_call *c, const struct wire_writer *bod
 static void broker_calls_free(struct broker *b)
 {
     uint32_t freed = 0;
-    while (b->calls != NULL) { /* bounded by call_count */
-        struct broker_call *c = b->calls;
+    while (b->calls.first != NULL) { /* bounded by calls.count */
+        struct srv_call *c = b->calls.first;
         KS_ASSERT(freed++ < BROKER_CALLS_MAX);
-        broker_call_unlink(c);
-        free(c);
+        srv_call_unlink(c);
+        free(c); /* the broker_call it begins */
     }
-    KS_ASSERT(b->call_count == 0);
+    KS_ASSERT(b->calls.count == 0);
 }
 
 /* ---- Completions ---------------------------------------------------------------------- */

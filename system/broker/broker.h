@@ -53,7 +53,6 @@
 /* Rows broker_handlers_build writes. */
 #define BROKER_HANDLERS_COUNT 8u
 
-struct broker_call;
 struct bgroup;
 struct balter;
 
@@ -85,8 +84,7 @@ struct broker {
     void *auto_create_ctx;
     struct srv_config srv_config;
     struct srv *srv;           /* the request server */
-    struct broker_call *calls; /* requests with the replica manager */
-    uint32_t call_count;
+    struct srv_calls calls; /* requests with the replica manager */
     uint64_t requests;        /* handled, for tests */
     int64_t producer_id_next; /* InitProducerId without a coordinator, see bclient.h */
     /* KRaft (NULL/false when metadata is pushed by a test) */

@@ -16,13 +16,11 @@
 #include <string.h>
 
 struct call {
+    struct srv_call link; /* first: the controller's list of held requests */
     struct ctrl_srv *cs;
-    struct srv_request *request;
     int16_t api_key;
     int16_t version;
     int32_t subject_id; /* broker id for the session APIs, for traces */
-    struct call *prev;
-    struct call *next;
 };
 
 struct ctrl_srv {
@@ -30,8 +28,7 @@ struct ctrl_srv {
     struct ctrl *ctrl;
     int32_t node_id;
     char cluster_id[CTRL_CLUSTER_ID_BYTES_MAX];
-    struct call *first;
-    uint32_t call_count;
+    struct srv_calls calls; /* requests waiting for their records to commit */
 };
 
 struct ctrl_srv *ctrl_srv_create(struct env *env, struct ctrl *ctrl, int32_t node_id,
@@ -49,49 +46,29 @@ struct ctrl_srv *ctrl_srv_create(struct env *env, struct ctrl *ctrl, int32_t nod
 
 uint32_t ctrl_srv_calls_waiting(const struct ctrl_srv *cs)
 {
-    return cs->call_count;
+    return cs->calls.count;
 }
 
 /* ---- calls ---- */
 
 static struct call *call_begin(struct ctrl_srv *cs, struct srv_request *request, int32_t subject)
 {
-    KS_ASSERT(cs->call_count < CTRL_SRV_CALLS_MAX);
+    KS_ASSERT(cs->calls.count < CTRL_SRV_CALLS_MAX);
     struct call *c = ks_alloc(sizeof(*c));
     c->cs = cs;
-    c->request = request;
     c->api_key = request->header.api_key;
     c->version = request->header.api_version;
     c->subject_id = subject;
-    c->next = cs->first;
-    if (cs->first != NULL)
-        cs->first->prev = c;
-    cs->first = c;
-    cs->call_count++;
+    srv_call_link(&cs->calls, &c->link, request);
     return c;
-}
-
-static void call_unlink(struct call *c)
-{
-    struct ctrl_srv *cs = c->cs;
-    KS_ASSERT(cs->call_count > 0);
-    if (c->prev != NULL)
-        c->prev->next = c->next;
-    else
-        cs->first = c->next;
-    if (c->next != NULL)
-        c->next->prev = c->prev;
-    cs->call_count--;
 }
 
 /* Sends the encoded answer and ends the call. */
 static void call_end(struct call *c, struct wire_writer *body, const char *what)
 {
-    KS_ASSERT(c->cs->call_count > 0);
     env_tracef(c->cs->env, "ctrl.answer", "%s v%d to %s: %s", api_name(c->api_key), c->version,
-               c->request->peer_name, what);
-    call_unlink(c);
-    srv_respond(c->request, body);
+               c->link.request->peer_name, what);
+    srv_respond(srv_call_unlink(&c->link), body);
     wire_writer_free(body);
     free(c);
 }
@@ -453,12 +430,12 @@ void ctrl_srv_free(struct ctrl_srv *cs)
     if (cs == NULL)
         return;
     uint32_t freed = 0;
-    while (cs->first != NULL) { /* bounded by call_count */
-        struct call *c = cs->first;
+    while (cs->calls.first != NULL) { /* bounded by calls.count */
+        struct srv_call *c = cs->calls.first;
         KS_ASSERT(freed++ < CTRL_SRV_CALLS_MAX);
-        call_unlink(c);
-        free(c);
+        srv_call_unlink(c);
+        free(c); /* the struct call it begins */
     }
-    KS_ASSERT(cs->call_count == 0);
+    KS_ASSERT(cs->calls.count == 0);
     free(cs);
 }

@@ -35,11 +35,9 @@
 #define KHOST_CREATE_TOPICS_VERSION 5
 
 struct khost_call {
+    struct srv_call link; /* first: the host's list of held requests */
     struct khost *host;
-    struct srv_request *request;
     int16_t version;
-    struct khost_call *prev;
-    struct khost_call *next;
 };
 
 struct khost {
@@ -69,8 +67,7 @@ struct khost {
     int64_t image_offset; /* of the last image pushed to the broker */
     struct balter *alter; /* AlterPartitionManager (balter.h) */
     /* client requests waiting for the controller */
-    struct khost_call *calls;
-    uint32_t call_count;
+    struct srv_calls calls; /* CreateTopics and DeleteTopics waiting for the controller */
 };
 
 static struct ctrl *khost_ctrl(const struct khost *h)
@@ -375,37 +372,18 @@ static void khost_auto_create(void *ctx, const char *const *topics, uint32_t cou
 
 static struct khost_call *khost_call_begin(struct khost *h, struct srv_request *request)
 {
-    KS_ASSERT(h->call_count < KHOST_CALLS_MAX);
+    KS_ASSERT(h->calls.count < KHOST_CALLS_MAX);
     struct khost_call *c = ks_alloc(sizeof(*c));
     c->host = h;
-    c->request = request;
     c->version = request->header.api_version;
-    c->next = h->calls;
-    if (h->calls != NULL)
-        h->calls->prev = c;
-    h->calls = c;
-    h->call_count++;
+    srv_call_link(&h->calls, &c->link, request);
     return c;
-}
-
-static void khost_call_unlink(struct khost_call *c)
-{
-    struct khost *h = c->host;
-    KS_ASSERT(h->call_count > 0);
-    if (c->prev != NULL)
-        c->prev->next = c->next;
-    else
-        h->calls = c->next;
-    if (c->next != NULL)
-        c->next->prev = c->prev;
-    h->call_count--;
 }
 
 static void khost_call_end(struct khost_call *c, const struct wire_writer *body)
 {
     struct khost *h = c->host;
-    struct srv_request *request = c->request;
-    khost_call_unlink(c);
+    struct srv_request *request = srv_call_unlink(&c->link);
     free(c);
     if (!h->stopped)
         khost_publish(h); /* the broker sees the new topics before the client does */
@@ -630,7 +608,7 @@ void khost_stop(struct khost *h)
     if (h->net != NULL)
         raft_net_close_all(h->net);
     broker_stop(h->broker);
-    KS_ASSERT(h->call_count == 0);
+    KS_ASSERT(h->calls.count == 0);
 }
 
 void khost_free(struct khost *h)
@@ -645,11 +623,11 @@ void khost_free(struct khost *h)
     if (h->net != NULL)
         raft_net_free(h->net);
     uint32_t freed = 0;
-    while (h->calls != NULL) { /* bounded by call_count */
-        struct khost_call *c = h->calls;
+    while (h->calls.first != NULL) { /* bounded by calls.count */
+        struct srv_call *c = h->calls.first;
         KS_ASSERT(freed++ < KHOST_CALLS_MAX);
-        khost_call_unlink(c);
-        free(c);
+        srv_call_unlink(c);
+        free(c); /* the khost_call it begins */
     }
     free(h);
 }

@@ -709,3 +709,33 @@ void srv_abandon(struct srv *srv)
     KS_ASSERT(srv->read_ahead_total == 0);
     free(srv);
 }
+
+/* ---- Held requests ------------------------------------------------------------------- */
+
+void srv_call_link(struct srv_calls *list, struct srv_call *call, struct srv_request *request)
+{
+    KS_ASSERT(list != NULL && call != NULL && request != NULL);
+    call->list = list;
+    call->request = request;
+    call->prev = NULL;
+    call->next = list->first;
+    if (list->first != NULL)
+        list->first->prev = call;
+    list->first = call;
+    list->count++;
+}
+
+struct srv_request *srv_call_unlink(struct srv_call *call)
+{
+    struct srv_calls *list = call->list;
+    KS_ASSERT(list != NULL && list->count > 0);
+    if (call->prev != NULL)
+        call->prev->next = call->next;
+    else
+        list->first = call->next;
+    if (call->next != NULL)
+        call->next->prev = call->prev;
+    list->count--;
+    call->list = NULL;
+    return call->request;
+}

@@ -142,6 +142,28 @@ void srv_respond_close(struct srv_request *request);
 /* Whether the request's connection is still open (an answer will reach the client). */
 bool srv_request_conn_open(const struct srv_request *request);
 
+/*
+ * Requests a module holds for a later answer (a delayed produce, a controller write
+ * waiting for its commit). The owner keeps a struct srv_calls; each held request sits
+ * in a struct srv_call placed first in the owner's own call struct, so that the owner
+ * can free the calls nobody will answer (after a stop or a crash).
+ */
+struct srv_calls;
+struct srv_call {
+    struct srv_calls *list;
+    struct srv_request *request;
+    struct srv_call *prev;
+    struct srv_call *next;
+};
+struct srv_calls {
+    struct srv_call *first;
+    uint32_t count;
+};
+/* Puts call (holding request) on list. */
+void srv_call_link(struct srv_calls *list, struct srv_call *call, struct srv_request *request);
+/* Takes call off its list; returns its request, to be ended by the caller. */
+struct srv_request *srv_call_unlink(struct srv_call *call);
+
 /* The ApiVersions list this server advertises: ApiVersions and every table row, by key. */
 void srv_api_versions_build(const struct srv *srv, struct api_versions_response *out);
 

@@ -690,10 +690,36 @@ static void test_knode_config(void **state)
     assert_string_equal(l.host, "");
 }
 
+/* The list of held requests: linked in any order, unlinked from the middle, the ends
+ * and last, each giving back its own request. */
+static void test_held_calls(void **state)
+{
+    (void)state;
+    struct srv_request r[3];
+    struct srv_call c[3];
+    struct srv_calls list = {0};
+    memset(r, 0, sizeof(r));
+    for (int i = 0; i < 3; i++)
+        srv_call_link(&list, &c[i], &r[i]);
+    assert_int_equal(list.count, 3);
+    assert_ptr_equal(list.first, &c[2]);
+    assert_ptr_equal(srv_call_unlink(&c[1]), &r[1]);
+    assert_ptr_equal(list.first, &c[2]);
+    assert_ptr_equal(c[2].next, &c[0]);
+    assert_ptr_equal(c[0].prev, &c[2]);
+    assert_ptr_equal(srv_call_unlink(&c[2]), &r[2]);
+    assert_ptr_equal(list.first, &c[0]);
+    assert_null(c[0].prev);
+    assert_ptr_equal(srv_call_unlink(&c[0]), &r[0]);
+    assert_null(list.first);
+    assert_int_equal(list.count, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_api_versions_every_version),
+        cmocka_unit_test(test_held_calls),
         cmocka_unit_test(test_bad_input_closes_and_server_keeps_serving),
         cmocka_unit_test(test_pipelined_in_order),
         cmocka_unit_test(test_pipelined_byte_by_byte),
